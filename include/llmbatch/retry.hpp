@@ -1,0 +1,183 @@
+#pragma once
+/// @file retry.hpp
+/// Retries of transient failures: `RetryPolicy`, the delay a server asks for (`Retry-After`,
+/// Google's `RetryInfo.retryDelay`), and `retry_call`, which runs one provider call under a
+/// policy with every wait going through the `Clock`.
+///
+/// What is retried: `TransportError`, and HTTP 429, 500, 502, 503 and 504. What is not:
+/// everything else (400, 401, 403, 404, ...), which surfaces at once with the API's message.
+///
+/// Creating a batch job is not idempotent: two creates make two paid jobs. A create is
+/// therefore retried only when the service certainly did not take it: a 429 (refused), or a
+/// transport failure the transport marks as "not sent" (e.g. connection refused). A timeout
+/// after sending, or a 5xx, is retried for a create only with
+/// `RetryPolicy::retry_unsafe_creates = true`.
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdint>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "llmbatch/clock.hpp"
+#include "llmbatch/detail/json_util.hpp"
+#include "llmbatch/error.hpp"
+#include "llmbatch/http.hpp"
+
+namespace llmbatch {
+
+/// How transient failures are retried.
+struct RetryPolicy {
+    /// Attempts in all, the first included; 1 disables retries.
+    int max_attempts = 5;
+    /// Wait before the first retry; later waits grow by `multiplier` up to `max_backoff`.
+    std::chrono::milliseconds initial_backoff{1000};
+    double multiplier = 2.0;
+    std::chrono::milliseconds max_backoff{60'000};
+    /// Each computed wait is scaled by a random factor in [1 - jitter, 1 + jitter].
+    double jitter = 0.2;
+    /// A server-requested delay (`Retry-After`, `RetryInfo`) is honoured up to this bound;
+    /// a longer request ends the retries and the error surfaces.
+    std::chrono::milliseconds max_server_delay{300'000};
+    /// Retry a create whose request may have reached the server (may make duplicate jobs).
+    bool retry_unsafe_creates = false;
+    /// Seed of the jitter generator (fixed for reproducible schedules).
+    std::uint64_t seed = 0x6c6c6d6261746368ULL;
+
+    /// A policy that never retries.
+    [[nodiscard]] static RetryPolicy none() {
+        RetryPolicy p;
+        p.max_attempts = 1;
+        return p;
+    }
+};
+
+/// Whether a call may be repeated without side effects.
+enum class Idempotency { idempotent, not_idempotent };
+
+namespace detail {
+
+/// Parses a protobuf JSON Duration such as `"30s"` or `"1.500s"`.
+[[nodiscard]] inline std::optional<std::chrono::milliseconds> parse_proto_duration(std::string_view s) {
+    if (s.size() < 2 || s.back() != 's') return std::nullopt;
+    s.remove_suffix(1);
+    double seconds = 0;
+    std::size_t i = 0;
+    bool digits = false;
+    for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i, digits = true) seconds = seconds * 10 + (s[i] - '0');
+    if (i < s.size() && s[i] == '.') {
+        double scale = 0.1;
+        for (++i; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i, scale /= 10, digits = true) seconds += (s[i] - '0') * scale;
+    }
+    if (!digits || i != s.size()) return std::nullopt;
+    return std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(seconds * 1000)));
+}
+
+/// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the HTTP-date form in use.
+[[nodiscard]] inline std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string_view s) {
+    using namespace std::chrono;
+    static constexpr std::string_view months[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                                  "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    if (s.size() != 29 || s[3] != ',' || s.substr(25) != " GMT") return std::nullopt;
+    auto num = [&](std::size_t pos, std::size_t n) -> std::optional<int> {
+        int v = 0;
+        for (std::size_t i = pos; i < pos + n; ++i) {
+            if (s[i] < '0' || s[i] > '9') return std::nullopt;
+            v = v * 10 + (s[i] - '0');
+        }
+        return v;
+    };
+    const auto d = num(5, 2), y = num(12, 4), h = num(17, 2), mi = num(20, 2), se = num(23, 2);
+    unsigned mo = 0;
+    for (unsigned i = 0; i < 12; ++i)
+        if (s.substr(8, 3) == months[i]) mo = i + 1;
+    if (!d || !y || !h || !mi || !se || mo == 0 || s[19] != ':' || s[22] != ':') return std::nullopt;
+    const year_month_day ymd{year{*y}, month{mo}, day{static_cast<unsigned>(*d)}};
+    if (!ymd.ok() || *h > 23 || *mi > 59 || *se > 60) return std::nullopt;
+    return time_point_cast<system_clock::duration>(sys_days{ymd} + hours{*h} + minutes{*mi} + seconds{*se});
+}
+
+}  // namespace detail
+
+/// The delay a failed response asks for: its `Retry-After` header (delta-seconds or HTTP-date,
+/// relative to `utc_now`), else a `google.rpc.RetryInfo` `retryDelay` in the error details.
+[[nodiscard]] inline std::optional<std::chrono::milliseconds> server_retry_delay(
+    const HttpResponse& response, std::chrono::system_clock::time_point utc_now) {
+    using namespace std::chrono;
+    if (auto header = response.headers.get("Retry-After")) {
+        std::string_view v = *header;
+        while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
+        while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
+        if (!v.empty() && std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; }) && v.size() < 10)
+            return duration_cast<milliseconds>(seconds(std::stoll(std::string(v))));
+        if (auto when = detail::parse_http_date(v))
+            return std::max(milliseconds(0), duration_cast<milliseconds>(*when - utc_now));
+    }
+    const auto body = nlohmann::json::parse(response.body, nullptr, false);
+    if (body.is_discarded()) return std::nullopt;
+    const auto* details = detail::find_path(body, {"error", "details"});
+    if (!details || !details->is_array()) return std::nullopt;
+    for (const auto& d : *details)
+        if (detail::get_string(d, "@type") == "type.googleapis.com/google.rpc.RetryInfo")
+            if (auto delay = detail::parse_proto_duration(detail::get_string(d, "retryDelay"))) return delay;
+    return std::nullopt;
+}
+
+/// True for the HTTP statuses worth retrying: 429, 500, 502, 503, 504.
+[[nodiscard]] constexpr bool is_retryable_status(int status) noexcept {
+    return status == 429 || status == 500 || status == 502 || status == 503 || status == 504;
+}
+
+/// The computed (non-server) wait before retry number `retry` (1 for the first retry),
+/// before jitter: `initial_backoff * multiplier^(retry-1)`, capped at `max_backoff`.
+[[nodiscard]] inline std::chrono::milliseconds backoff_delay(const RetryPolicy& policy, int retry) {
+    const double base = static_cast<double>(policy.initial_backoff.count()) *
+                        std::pow(std::max(policy.multiplier, 1.0), std::max(retry - 1, 0));
+    const double capped = std::min(base, static_cast<double>(policy.max_backoff.count()));
+    return std::chrono::milliseconds(static_cast<std::int64_t>(capped));
+}
+
+/// Sends `request` through `send` (a callable `HttpRequest -> HttpResponse` that throws
+/// `TransportError`), retrying transient failures under `policy` and sleeping through `clock`.
+/// Returns the final response, which may still be an error status for the caller to translate.
+/// @throws TransportError when the last attempt failed in transport.
+template <class Send, Clock ClockT>
+[[nodiscard]] HttpResponse send_with_retries(Send&& send, const HttpRequest& request, const RetryPolicy& policy,
+                                             Idempotency idempotency, ClockT& clock) {
+    std::mt19937_64 rng(policy.seed ^ std::hash<std::string>{}(request.url));
+    std::uniform_real_distribution<double> unit(-1.0, 1.0);
+    const int attempts = std::max(policy.max_attempts, 1);
+    for (int attempt = 1;; ++attempt) {
+        std::optional<std::chrono::milliseconds> server_delay;
+        bool retry = false;
+        try {
+            HttpResponse response = send(request);
+            if (response.ok() || !is_retryable_status(response.status) || attempt >= attempts) return response;
+            // A 429 means the request was refused, so even a create is safe to repeat.
+            retry = idempotency == Idempotency::idempotent || response.status == 429 || policy.retry_unsafe_creates;
+            if (!retry) return response;
+            server_delay = server_retry_delay(response, clock.utc_now());
+            if (server_delay && *server_delay > policy.max_server_delay) return response;
+        } catch (const TransportError& e) {
+            const bool safe = idempotency == Idempotency::idempotent || !e.request_may_have_been_sent() ||
+                              policy.retry_unsafe_creates;
+            if (!safe || attempt >= attempts) throw;
+        }
+        std::chrono::milliseconds wait;
+        if (server_delay) {
+            wait = *server_delay;
+        } else {
+            const auto base = backoff_delay(policy, attempt);
+            const double factor = 1.0 + std::clamp(policy.jitter, 0.0, 1.0) * unit(rng);
+            wait = std::chrono::milliseconds(static_cast<std::int64_t>(static_cast<double>(base.count()) * factor));
+        }
+        clock.sleep_for(std::chrono::duration_cast<typename ClockT::duration>(wait));
+    }
+}
+
+}  // namespace llmbatch
