@@ -1,0 +1,334 @@
+#pragma once
+/// @file service.hpp
+/// `LLMService<Providers...>`: one facade over several providers.
+///
+/// - `create_batch_job` uses the first provider that supports batch jobs and is available, and
+///   returns `{provider_name, job_name}` for later calls;
+/// - `get_batch_job_status`, `fetch_batch_results`, `cancel_batch_job`, `delete_batch_job` and
+///   `list_batch_jobs` take that provider name and dispatch to the provider at compile time
+///   (a fold over the pack); an unknown name is an `InvalidArgument`, an operation the provider
+///   lacks an `UnsupportedOperation`;
+/// - the typed forms (`cancel_batch_job<P>(job)`, `provider<P>()`, ...) make an unsupported
+///   operation a compile error instead;
+/// - `generate` tries the providers in order and falls back to the next one on `QuotaError` only.
+///
+/// Example:
+/// @code
+/// llmbatch::LLMService service{llmbatch::GeminiProvider<MyTransport>(config)};
+/// auto [provider_name, job_name] = service.create_batch_job(payload, {.filter_json = true});
+/// while (!service.get_batch_job_status(provider_name, job_name).done) clock.sleep_for(10s);
+/// auto results = service.fetch_batch_results(provider_name, job_name);
+/// @endcode
+
+#include <array>
+#include <exception>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <tuple>
+#include <type_traits>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "llmbatch/concepts.hpp"
+#include "llmbatch/error.hpp"
+#include "llmbatch/model.hpp"
+#include "llmbatch/polling.hpp"
+
+namespace llmbatch {
+
+/// What `LLMService::create_batch_job` returns: where the job lives and what it is called.
+/// Supports structured bindings: `auto [provider_name, job_name] = service.create_batch_job(...)`.
+struct CreatedBatchJob {
+    std::string provider_name{};
+    std::string job_name{};
+
+    friend bool operator==(const CreatedBatchJob&, const CreatedBatchJob&) = default;
+};
+
+/// How a provider fared in one facade call, for the optional reporter.
+enum class ProviderStatus { success, quota, failure, unsupported };
+
+[[nodiscard]] constexpr std::string_view to_string(ProviderStatus s) noexcept {
+    switch (s) {
+        case ProviderStatus::success: return "success";
+        case ProviderStatus::quota: return "quota";
+        case ProviderStatus::failure: return "failure";
+        case ProviderStatus::unsupported: break;
+    }
+    return "unsupported";
+}
+
+/// Called after each provider attempt: provider name, outcome, and the error when there was one.
+using ProviderReporter = std::function<void(std::string_view provider, ProviderStatus status, const std::exception* error)>;
+
+namespace detail {
+template <class... Ps>
+[[nodiscard]] consteval bool provider_names_unique() {
+    constexpr std::array<std::string_view, sizeof...(Ps)> names{Ps::name...};
+    for (std::size_t i = 0; i < names.size(); ++i)
+        for (std::size_t j = i + 1; j < names.size(); ++j)
+            if (names[i] == names[j]) return false;
+    return true;
+}
+template <class P, class... Ps>
+inline constexpr bool is_one_of = (std::is_same_v<P, Ps> || ...);
+}  // namespace detail
+
+/// A facade over `Providers...`, tried in the order given.
+template <Provider... Providers>
+class LLMService {
+    static_assert(sizeof...(Providers) > 0, "LLMService needs at least one provider.");
+    static_assert(detail::provider_names_unique<Providers...>(),
+                  "LLMService: two providers share a name; every provider's `name` must be unique.");
+
+public:
+    explicit LLMService(Providers... providers) : providers_(std::move(providers)...) {}
+
+    /// Installs a reporter: called after every provider attempt of `create_batch_job` and
+    /// `generate` (success, quota, failure, unsupported), and for every `ProviderError` raised
+    /// by a call addressed to a provider by name.
+    void set_reporter(ProviderReporter reporter) { reporter_ = std::move(reporter); }
+
+    /// Provider names in the order they are tried.
+    [[nodiscard]] static constexpr std::array<std::string_view, sizeof...(Providers)> provider_order() noexcept {
+        return {Providers::name...};
+    }
+
+    /// True when a provider of that name is in the service.
+    [[nodiscard]] static constexpr bool has_provider(std::string_view provider_name) noexcept {
+        return ((Providers::name == provider_name) || ...);
+    }
+
+    /// The provider of type `P` (a compile error when `P` is not in the pack).
+    template <class P>
+    [[nodiscard]] P& provider() noexcept {
+        static_assert(detail::is_one_of<P, Providers...>, "LLMService::provider<P>(): P is not one of this service's providers.");
+        return std::get<P>(providers_);
+    }
+
+    // ---- batch: by provider name (run-time dispatch) -------------------------------------------
+
+    /// Creates a batch job on the first provider that supports batch jobs and is available.
+    /// A provider answering with `QuotaError` or `UnsupportedOperation` is skipped; any other
+    /// provider error is rethrown at once (a job may already exist there).
+    /// @throws InvalidArgument for a bad payload; QuotaError when every batch provider was over
+    ///         quota; UnsupportedOperation when no provider could take the job.
+    [[nodiscard]] CreatedBatchJob create_batch_job(const BatchPayload& payload, const CreateOptions& options = {})
+        requires(BatchProvider<Providers> || ...)
+    {
+        validate_payload(payload);
+        std::optional<CreatedBatchJob> created;
+        std::optional<QuotaError> last_quota;
+        std::vector<std::string> skipped;
+        std::apply(
+            [&](auto&... ps) {
+                (void)((created || try_create(ps, payload, options, created, last_quota, skipped)) || ...);
+            },
+            providers_);
+        if (created) return *created;
+        if (last_quota)
+            throw QuotaError(fmt::format("All providers exceeded quota for create_batch_job (last: {})", last_quota->what()),
+                             last_quota->info());
+        throw UnsupportedOperation(fmt::format("No available provider supports create_batch_job ({})",
+                                               fmt::join(skipped, "; ")));
+    }
+
+    /// The status of a job on the named provider.
+    [[nodiscard]] BatchJob get_batch_job_status(std::string_view provider_name, const std::string& job_name) {
+        return with_provider<BatchJob>(provider_name, "get_batch_job", [&]<class P>(P& p) -> BatchJob {
+            if constexpr (BatchProvider<P>) return p.get_batch_job(job_name);
+            else throw unsupported<P>("get_batch_job");
+        });
+    }
+
+    /// The results of a finished job on the named provider (see the provider's `fetch_batch_results`).
+    [[nodiscard]] BatchResults fetch_batch_results(std::string_view provider_name, const std::string& job_name,
+                                                   const FetchOptions& options = {}) {
+        return with_provider<BatchResults>(provider_name, "fetch_batch_results", [&]<class P>(P& p) -> BatchResults {
+            if constexpr (BatchProvider<P>) return p.fetch_batch_results(job_name, options);
+            else throw unsupported<P>("fetch_batch_results");
+        });
+    }
+
+    /// Cancels a job on the named provider.
+    /// @throws InvalidArgument for an unknown provider; UnsupportedOperation when it cannot
+    ///         cancel; ProviderError when the provider refuses (e.g. the job already finished).
+    void cancel_batch_job(std::string_view provider_name, const std::string& job_name) {
+        with_provider<void>(provider_name, "cancel_batch_job", [&]<class P>(P& p) {
+            if constexpr (CancellableBatchProvider<P>) p.cancel_batch_job(job_name);
+            else throw unsupported<P>("cancel_batch_job");
+        });
+    }
+
+    /// Deletes a job record on the named provider.
+    void delete_batch_job(std::string_view provider_name, const std::string& job_name) {
+        with_provider<void>(provider_name, "delete_batch_job", [&]<class P>(P& p) {
+            if constexpr (DeletableBatchProvider<P>) p.delete_batch_job(job_name);
+            else throw unsupported<P>("delete_batch_job");
+        });
+    }
+
+    /// Every job of the named provider.
+    [[nodiscard]] std::vector<BatchJob> list_batch_jobs(std::string_view provider_name) {
+        return with_provider<std::vector<BatchJob>>(provider_name, "list_batch_jobs",
+                                                    [&]<class P>(P& p) -> std::vector<BatchJob> {
+                                                        if constexpr (ListableBatchProvider<P>) return p.list_batch_jobs();
+                                                        else throw unsupported<P>("list_batch_jobs");
+                                                    });
+    }
+
+    /// Polls the named provider until the job finishes (see polling.hpp for the policy, the
+    /// progress callback and the `WaitTimeout` error).
+    template <Clock ClockT>
+    [[nodiscard]] BatchJob wait_for_job(std::string_view provider_name, const std::string& job_name, ClockT& clock,
+                                        const PollPolicy& policy = {}, const ProgressCallback& on_progress = {}) {
+        if (!has_provider(provider_name))
+            throw InvalidArgument(fmt::format("Provider '{}' not found in service (providers: {}) for wait_for_job",
+                                              provider_name, fmt::join(provider_order(), ", ")));
+        return wait_until_done([&] { return get_batch_job_status(provider_name, job_name); }, job_name, clock, policy,
+                               on_progress);
+    }
+
+    // ---- batch: by provider type (compile-time checked) -----------------------------------------
+
+    template <BatchProvider P>
+    [[nodiscard]] BatchJob get_batch_job_status(const std::string& job_name) { return provider<P>().get_batch_job(job_name); }
+
+    template <BatchProvider P>
+    [[nodiscard]] BatchResults fetch_batch_results(const std::string& job_name, const FetchOptions& options = {}) {
+        return provider<P>().fetch_batch_results(job_name, options);
+    }
+
+    template <CancellableBatchProvider P>
+    void cancel_batch_job(const std::string& job_name) { provider<P>().cancel_batch_job(job_name); }
+
+    template <DeletableBatchProvider P>
+    void delete_batch_job(const std::string& job_name) { provider<P>().delete_batch_job(job_name); }
+
+    template <ListableBatchProvider P>
+    [[nodiscard]] std::vector<BatchJob> list_batch_jobs() { return provider<P>().list_batch_jobs(); }
+
+    // ---- synchronous -------------------------------------------------------------------------------
+
+    /// Generates with the first available synchronous provider, falling back to the next one on
+    /// `QuotaError` only; any other error is rethrown.
+    /// @throws QuotaError("All providers exceeded quota") when every provider was over quota.
+    [[nodiscard]] Json generate(const PromptSequence& prompts, std::optional<bool> filter_json = std::nullopt)
+        requires(SyncProvider<Providers> || ...)
+    {
+        std::optional<Json> result;
+        std::optional<QuotaError> last_quota;
+        std::apply([&](auto&... ps) { (void)((result || try_generate(ps, prompts, filter_json, result, last_quota)) || ...); },
+                   providers_);
+        if (result) return std::move(*result);
+        if (last_quota) throw QuotaError(fmt::format("All providers exceeded quota (last: {})", last_quota->what()),
+                                         last_quota->info());
+        throw UnsupportedOperation("No available provider supports generate");
+    }
+
+private:
+    void report(std::string_view provider_name, ProviderStatus status, const std::exception* error = nullptr) const {
+        if (reporter_) reporter_(provider_name, status, error);
+    }
+
+    template <class P>
+    [[nodiscard]] static UnsupportedOperation unsupported(std::string_view operation) {
+        return UnsupportedOperation(fmt::format("Provider '{}' does not support {}", P::name, operation));
+    }
+
+    /// Runs `f(provider)` on the provider called `provider_name`; reports a ProviderError as a failure.
+    template <class R, class F>
+    R with_provider(std::string_view provider_name, std::string_view operation, F&& f) {
+        std::optional<std::conditional_t<std::is_void_v<R>, bool, R>> result;
+        bool found = false;
+        auto run = [&]<class P>(P& p) {
+            if (found || P::name != provider_name) return;
+            found = true;
+            try {
+                if constexpr (std::is_void_v<R>) {
+                    f(p);
+                    result = true;
+                } else {
+                    result = f(p);
+                }
+            } catch (const ProviderError& e) {
+                report(P::name, ProviderStatus::failure, &e);
+                throw;
+            }
+        };
+        std::apply([&](auto&... ps) { (run(ps), ...); }, providers_);
+        if (!found)
+            throw InvalidArgument(fmt::format("Provider '{}' not found in service (providers: {}) for {}", provider_name,
+                                              fmt::join(provider_order(), ", "), operation));
+        if constexpr (!std::is_void_v<R>) return std::move(*result);
+    }
+
+    template <class P>
+    bool try_create(P& p, const BatchPayload& payload, const CreateOptions& options,
+                    std::optional<CreatedBatchJob>& created, std::optional<QuotaError>& last_quota,
+                    std::vector<std::string>& skipped) {
+        if constexpr (!BatchProvider<P>) {
+            skipped.push_back(fmt::format("{}: no batch support", P::name));
+            report(P::name, ProviderStatus::unsupported);
+            return false;
+        } else {
+            if (!p.is_available()) {
+                skipped.push_back(fmt::format("{}: not available", P::name));
+                report(P::name, ProviderStatus::unsupported);
+                return false;
+            }
+            try {
+                created = CreatedBatchJob{std::string(P::name), p.create_batch_job(payload, options)};
+            } catch (const QuotaError& e) {
+                report(P::name, ProviderStatus::quota, &e);
+                skipped.push_back(fmt::format("{}: over quota", P::name));
+                last_quota = e;
+                return false;
+            } catch (const UnsupportedOperation& e) {
+                report(P::name, ProviderStatus::unsupported, &e);
+                skipped.push_back(fmt::format("{}: {}", P::name, e.what()));
+                return false;
+            } catch (const ProviderError& e) {
+                report(P::name, ProviderStatus::failure, &e);
+                throw;
+            }
+            report(P::name, ProviderStatus::success);
+            return true;
+        }
+    }
+
+    template <class P>
+    bool try_generate(P& p, const PromptSequence& prompts, std::optional<bool> filter_json, std::optional<Json>& result,
+                      std::optional<QuotaError>& last_quota) {
+        if constexpr (!SyncProvider<P>) {
+            report(P::name, ProviderStatus::unsupported);
+            return false;
+        } else {
+            if (!p.is_available()) {
+                report(P::name, ProviderStatus::unsupported);
+                return false;
+            }
+            try {
+                result = p.generate(prompts, filter_json);
+            } catch (const QuotaError& e) {
+                report(P::name, ProviderStatus::quota, &e);
+                last_quota = e;
+                return false;
+            } catch (const ProviderError& e) {
+                report(P::name, ProviderStatus::failure, &e);
+                throw;
+            }
+            report(P::name, ProviderStatus::success);
+            return true;
+        }
+    }
+
+    std::tuple<Providers...> providers_;
+    ProviderReporter reporter_;
+};
+
+}  // namespace llmbatch
