@@ -3,7 +3,6 @@
 
 #include <doctest/doctest.h>
 
-#include <chrono>
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -38,16 +37,6 @@ std::string repeat(std::string_view piece, std::size_t times) {
     return out;
 }
 
-// Seconds taken by `f()`.
-template <class F>
-double seconds_for(F&& f) {
-    const auto start = std::chrono::steady_clock::now();
-    f();
-    return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-// Generous bound for one call on about 1 MB: a quadratic search takes minutes there.
-constexpr double large_input_seconds = 5.0;
 
 }  // namespace
 
@@ -342,13 +331,13 @@ TEST_CASE("filter_json: deeply nested arrays") {
     CHECK(filter_json(broken) == Json::parse(R"({"ok": true})"));
 }
 
-TEST_CASE("filter_json: large inputs are fast") {
+TEST_CASE("filter_json: large adversarial inputs give the right answer (speed: tests/bench/json_filter.cpp)") {
     constexpr std::size_t mb = 1 << 20;
 
     SUBCASE("a value after a megabyte of prose") {
         const std::string text = repeat("Lorem ipsum dolor sit amet. ", mb / 28) + R"({"a": 1})";
         Json value;
-        CHECK(seconds_for([&] { value = filter_json(text); }) < large_input_seconds);
+        value = filter_json(text);
         CHECK(value == Json::parse(R"({"a": 1})"));
     }
     SUBCASE("a megabyte-long value") {
@@ -357,7 +346,7 @@ TEST_CASE("filter_json: large inputs are fast") {
         body += "]";
         const std::string text = "Result:\n```json\n" + body + "\n```\n";
         Json value;
-        CHECK(seconds_for([&] { value = filter_json(text); }) < large_input_seconds);
+        value = filter_json(text);
         REQUIRE(value.is_array());
         CHECK(value.size() > 1000);
         CHECK(value.back().at("s") == "x]{\"");
@@ -366,48 +355,46 @@ TEST_CASE("filter_json: large inputs are fast") {
     SUBCASE("many unmatched opening brackets before the value") {
         const std::string text = repeat("[see ", mb / 5) + R"({"a": 1})";
         Json value;
-        CHECK(seconds_for([&] { value = filter_json(text); }) < large_input_seconds);
+        value = filter_json(text);
         CHECK(value == Json::parse(R"({"a": 1})"));
     }
     SUBCASE("many unmatched brackets of both kinds and quotes") {
         const std::string text = repeat("He said \"[\" and { then ] or } x [ { \"y ", mb / 40) + R"({"a": 1})";
         Json value;
-        CHECK(seconds_for([&] { value = filter_json(text); }) < large_input_seconds);
+        value = filter_json(text);
         CHECK(value == Json::parse(R"({"a": 1})"));
     }
     SUBCASE("a megabyte of opening brackets holds no value") {
         const std::string text = std::string(mb, '[');
-        CHECK(seconds_for([&] { CHECK_THROWS_AS((void)filter_json(text), JsonExtractionError); }) <
-              large_input_seconds);
+        CHECK_THROWS_AS((void)filter_json(text), JsonExtractionError);
     }
     SUBCASE("a megabyte of closing brackets holds no value") {
         const std::string text = repeat("] }", mb / 3);
-        CHECK(seconds_for([&] { CHECK_THROWS_AS((void)filter_json(text), JsonExtractionError); }) <
-              large_input_seconds);
+        CHECK_THROWS_AS((void)filter_json(text), JsonExtractionError);
     }
     SUBCASE("many balanced spans that are not JSON") {
         const std::string text = repeat("[a] {b} ", mb / 8) + "[1]";
         Json value;
-        CHECK(seconds_for([&] { value = filter_json(text); }) < large_input_seconds);
+        value = filter_json(text);
         CHECK(value == Json::parse("[1]"));
     }
     SUBCASE("nested spans that are not JSON") {
         const std::string text = std::string(mb / 2, '[') + "x" + std::string(mb / 2, ']') + " [2]";
         Json value;
-        CHECK(seconds_for([&] { value = filter_json(text); }) < large_input_seconds);
+        value = filter_json(text);
         CHECK(value == Json::parse("[2]"));
     }
     SUBCASE("a string cut off after a megabyte is a truncated answer") {
         const std::string text = "[ \"" + repeat("[ \\\"", 20000) + std::string(mb, 'x');
         std::string message;
-        CHECK(seconds_for([&] { message = error_message(text); }) < large_input_seconds);
+        message = error_message(text);
         CHECK(contains(message, "cut off"));
     }
     SUBCASE("escaped quotes in prose that defeat the scan's reuse reach the work limit, quickly") {
         // Every `[` lies in a string of the scans before it and needs a scan of its own.
         const std::string text = "[x \"" + repeat("[ \\\"", 20000) + std::string(mb, 'x');
         std::string message;
-        CHECK(seconds_for([&] { message = error_message(text); }) < large_input_seconds);
+        message = error_message(text);
         CHECK(contains(message, "too many unbalanced brackets and quotes"));
     }
 }
