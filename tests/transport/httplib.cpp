@@ -2,9 +2,14 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstddef>
+#include <optional>
 #include <stdexcept>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "loopback_server.hpp"
@@ -34,18 +39,18 @@ TEST_SUITE("transport") {
         for (const auto& method : methods) {
             CAPTURE(method);
             const bool with_body = method == "POST" || method == "PATCH";
-            HttpRequest request{method, server.url("/v1beta/batches/abc?pageSize=2&x=a%2Cb"),
+            HttpRequest request{method, server.url("/v1beta/batches/abc?pageSize=2&fields=a,b+c&x=a%2Cb"),
                                 {{"x-goog-api-key", "test-key"}, {"Content-Type", "application/json"}},
                                 with_body ? R"({"k":1})" : ""};
             const HttpResponse response = http.send(request);
 
             CHECK(response.status == 200);
-            CHECK(response.body == method + " /v1beta/batches/abc?pageSize=2&x=a%2Cb");
+            CHECK(response.body == method + " /v1beta/batches/abc?pageSize=2&fields=a,b+c&x=a%2Cb");
             const auto received = server.requests();
             REQUIRE(!received.empty());
             const auto& last = received.back();
             CHECK(last.method == method);
-            CHECK(last.target == "/v1beta/batches/abc?pageSize=2&x=a%2Cb");
+            CHECK(last.target == "/v1beta/batches/abc?pageSize=2&fields=a,b+c&x=a%2Cb");
             CHECK(last.body == (with_body ? R"({"k":1})" : ""));
             CHECK(last.header("x-goog-api-key") == "test-key");
             CHECK(last.header("Content-Type") == "application/json");
@@ -88,6 +93,26 @@ TEST_SUITE("transport") {
         CHECK(received[0].method == "POST");
         CHECK(received[0].header("Content-Length") == "0");
         CHECK(received[0].body.empty());
+    }
+
+    TEST_CASE("HttplibTransport sends a large binary body intact and without waiting for 100-continue") {
+        std::string body = llmbatch::transport_test::patterned_body(2 << 20);
+        body[0] = '\0';
+        body[body.size() / 2] = '\0';
+        LoopbackServer server([](const httplib::Request& req, httplib::Response& res) {
+            res.set_content(std::to_string(req.body.size()), "text/plain");
+        });
+        HttplibTransport http;
+
+        const HttpResponse response =
+            http.send({"POST", server.url("/upload"), {{"Content-Type", "application/octet-stream"}}, body});
+
+        CHECK(response.status == 200);
+        CHECK(response.body == std::to_string(body.size()));
+        const auto received = server.requests();
+        REQUIRE(received.size() == 1);
+        CHECK(received[0].body == body);
+        CHECK_FALSE(received[0].header("Expect").has_value());
     }
 
     TEST_CASE("HttplibTransport decodes a gzip-compressed response when built with zlib") {
@@ -140,6 +165,26 @@ TEST_SUITE("transport") {
         }
     }
 
+    TEST_CASE("HttplibTransport reports a failed TLS handshake as not sent") {
+        LoopbackServer server(echo);  // speaks plain HTTP only
+        HttplibTransport http;
+        std::string url = server.url("/v1beta/batches?key=SECRET");
+        url.replace(0, 4, "https");
+
+        if constexpr (!HttplibTransport::supports_https) {
+            CHECK_THROWS_AS(static_cast<void>(http.send({"POST", url, {}, "{}"})), llmbatch::InvalidArgument);
+            return;
+        }
+        try {
+            static_cast<void>(http.send({"POST", url, {}, "{}"}));
+            FAIL("a TLS handshake with a plain HTTP server must fail");
+        } catch (const llmbatch::TransportError& e) {
+            CHECK_FALSE(e.request_may_have_been_sent());
+            CHECK(std::string(e.what()).find("SECRET") == std::string::npos);
+        }
+        CHECK(server.requests().empty());
+    }
+
     TEST_CASE("HttplibTransport reports a response slower than read_timeout as possibly sent") {
         LoopbackServer* self = nullptr;
         LoopbackServer server([&](const httplib::Request&, httplib::Response& res) {
@@ -179,7 +224,8 @@ TEST_SUITE("transport") {
         SUBCASE("LF alone, and NUL, in a header value") {
             CHECK_THROWS_AS(static_cast<void>(http.send({"GET", server.url("/x"), {{"a", "b\nc"}}, {}})),
                             llmbatch::InvalidArgument);
-            CHECK_THROWS_AS(static_cast<void>(http.send({"GET", server.url("/x"), {{"a", std::string("b\0c", 3)}}, {}})),
+            const std::string with_nul("b\0c", 3);
+            CHECK_THROWS_AS(static_cast<void>(http.send({"GET", server.url("/x"), {{"a", with_nul}}, {}})),
                             llmbatch::InvalidArgument);
         }
         SUBCASE("a colon or a space in a header name") {
@@ -217,13 +263,13 @@ TEST_SUITE("transport") {
 
         std::vector<std::size_t> sizes;
         std::string received;
-        std::vector<int> statuses;
+        bool heads_complete = true;  // every chunk came with the final status and headers
         const HttpResponse head =
             http.send({"GET", server.url("/download"), {}, {}},
                       [&](const HttpResponse& response_head, std::string_view chunk) {
-                          statuses.push_back(response_head.status);
-                          CHECK(response_head.headers.get("X-Kind") == "results");
-                          CHECK(response_head.body.empty());
+                          heads_complete = heads_complete && response_head.status == 200 &&
+                                           response_head.headers.get("X-Kind") == "results" &&
+                                           response_head.body.empty();
                           sizes.push_back(chunk.size());
                           received.append(chunk);
                       });
@@ -234,7 +280,7 @@ TEST_SUITE("transport") {
         CHECK(sizes.size() > 1);
         CHECK(received.size() == body.size());
         CHECK(received == body);
-        CHECK(std::all_of(statuses.begin(), statuses.end(), [](int s) { return s == 200; }));
+        CHECK(heads_complete);
     }
 
     TEST_CASE("HttplibTransport lets an exception thrown by the body sink through") {
