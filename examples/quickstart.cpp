@@ -1,16 +1,27 @@
 // The user's document's "Complete Example" in C++: create a batch job through LLMService, poll it
 // until done, fetch the results and print each document with its category.
 //
-// With no GEMINI_API_KEY set it runs on the built-in Gemini emulator, on virtual time, so it
-// finishes at once and needs no network.
+//   quickstart [--base-url URL] [--poll-interval SECONDS]
+//
+// - No GEMINI_API_KEY and no --base-url: the built-in Gemini emulator, in memory, on virtual time
+//   (the 10-second polling sleeps cost nothing), offline.
+// - GEMINI_API_KEY set: the live Gemini API through the libcurl transport.
+// - --base-url URL: that endpoint through the libcurl transport (e.g. the loopback emulator server,
+//   `gemini_emulator_server --advance-per-poll 10`); the key defaults to a placeholder when unset.
+// Which path runs is reported on stderr, so stdout is the same on every path.
 #include <llmbatch/llmbatch.hpp>
 #include <llmbatch/testing/gemini_emulator.hpp>
 #include <llmbatch/testing/manual_clock.hpp>
+#if LLMBATCH_HAVE_CURL
+#include <llmbatch/transport/curl.hpp>
+#endif
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <exception>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <fmt/format.h>
@@ -23,7 +34,7 @@ namespace {
 
 /// The document's workflow, for any service and clock.
 template <class Service, class Clock>
-int run(Service& service, Clock& clock) {
+int run(Service& service, Clock& clock, std::chrono::milliseconds poll_interval) {
     const std::vector<std::string> documents = {
         "Geography GCSE specification document",
         "French GCSE speaking assessment",
@@ -41,7 +52,8 @@ int run(Service& service, Clock& clock) {
         const auto status = service.get_batch_job_status(provider_name, job_name);
         if (status.done) break;
         fmt::print("  Status: {}\n", status.state);
-        clock.sleep_for(std::chrono::seconds(10));
+        std::fflush(stdout);
+        clock.sleep_for(std::chrono::duration_cast<typename Clock::duration>(poll_interval));
     }
 
     std::puts("Fetching results...");
@@ -64,23 +76,71 @@ int run(Service& service, Clock& clock) {
     return 0;
 }
 
+struct Args {
+    std::string base_url;
+    std::chrono::milliseconds poll_interval{10'000};
+};
+
+Args parse_args(int argc, char** argv) {
+    Args args;
+    for (int i = 1; i < argc; ++i) {
+        const std::string_view arg = argv[i];
+        if ((arg == "--base-url" || arg == "--poll-interval") && i + 1 < argc) {
+            const std::string value = argv[++i];
+            if (arg == "--base-url") {
+                args.base_url = value;
+                continue;
+            }
+            char* end = nullptr;
+            const double seconds = std::strtod(value.c_str(), &end);
+            if (end == value.c_str() || *end != '\0' || !(seconds >= 0))
+                throw llmbatch::InvalidArgument(fmt::format("--poll-interval takes seconds >= 0, not '{}'", value));
+            args.poll_interval = std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
+        } else {
+            throw llmbatch::InvalidArgument(fmt::format(
+                "unknown or incomplete option '{}'\nusage: quickstart [--base-url URL] [--poll-interval SECONDS]", arg));
+        }
+    }
+    return args;
+}
+
 }  // namespace
 
-int main() try {
+int main(int argc, char** argv) try {
+    const Args args = parse_args(argc, argv);
     llmbatch::GeminiConfig config;
     config.generation.system_prompt =
         llmbatch::SystemPrompt::from_file(LLMBATCH_EXAMPLES_DIR "/prompts/categorise.md");
     config.generation.filter_json = true;
 
-    // Offline: the emulator answers the Gemini REST calls; the manual clock makes the
-    // 10-second polling sleeps virtual.
-    llmbatch::testing::ManualClock clock;
-    llmbatch::testing::GeminiEmulator emulator(clock);
-    config.api_key = "emulator-key";
-    std::puts("(running on the built-in Gemini emulator)");
+    const char* key = std::getenv("GEMINI_API_KEY");
+    const bool live = (key && *key) || !args.base_url.empty();
+    if (!live) {
+        // Offline: the emulator answers the Gemini REST calls; the manual clock makes the
+        // polling sleeps virtual.
+        llmbatch::testing::ManualClock clock;
+        llmbatch::testing::GeminiEmulator emulator(clock);
+        config.api_key = "emulator-key";
+        std::fputs("(running on the built-in Gemini emulator; set GEMINI_API_KEY to use the live API)\n", stderr);
+        llmbatch::LLMService service{
+            llmbatch::GeminiProvider<llmbatch::testing::GeminiEmulator, llmbatch::testing::ManualClock>(config, emulator,
+                                                                                                      clock)};
+        return run(service, clock, args.poll_interval);
+    }
+#if LLMBATCH_HAVE_CURL
+    if (!args.base_url.empty()) config.base_url = args.base_url;
+    if (!(key && *key)) config.api_key = "emulator-key";
+    llmbatch::SystemClock clock;
+    fmt::print(stderr, "(using the Gemini API at {} through libcurl)\n", config.base_url);
     llmbatch::LLMService service{
-        llmbatch::GeminiProvider<llmbatch::testing::GeminiEmulator, llmbatch::testing::ManualClock>(config, emulator, clock)};
-    return run(service, clock);
+        llmbatch::GeminiProvider<llmbatch::CurlTransport, llmbatch::SystemClock>(config, llmbatch::CurlTransport{}, clock)};
+    return run(service, clock, args.poll_interval);
+#else
+    fmt::print(stderr, "error: this quickstart was built without libcurl, so it cannot reach {}; install "
+                       "libcurl4-openssl-dev and rebuild, or unset GEMINI_API_KEY to use the emulator\n",
+               args.base_url.empty() ? std::string(llmbatch::GeminiConfig::default_base_url) : args.base_url);
+    return 1;
+#endif
 } catch (const std::exception& e) {
     fmt::print(stderr, "error: {}\n", e.what());
     return 1;
