@@ -1,0 +1,317 @@
+#pragma once
+/// @file detail/file_io.hpp
+/// Crash-safe file primitives (POSIX): `atomic_write_file` replaces a file so that readers and
+/// crashes only ever see the old or the new content, `read_file_if_exists` reads one, and
+/// `FileLock` serialises read-modify-write transactions between threads and processes.
+///
+/// Example: a transaction that no other process can interleave with, and that never leaves the
+/// file half-written.
+/// @code
+/// llmbatch::detail::FileLock lock(path);                       // blocks until ours
+/// std::string text = llmbatch::detail::read_file_if_exists(path).value_or("");
+/// text += "one more line\n";
+/// llmbatch::detail::atomic_write_file(path, text);              // all or nothing
+/// @endcode
+
+#include <atomic>
+#include <cerrno>
+#include <cstdint>
+#include <cstring>
+#include <filesystem>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <utility>
+
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "llmbatch/error.hpp"
+
+namespace llmbatch {
+
+/// A file could not be read, written, renamed, synced or locked. The message names the path and
+/// the system's reason (`strerror(errno)`).
+class FileError : public Error {
+public:
+    FileError(std::string message, std::filesystem::path path)
+        : Error(std::move(message)), path_(std::move(path)) {}
+
+    /// The file the operation was about.
+    [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
+
+private:
+    std::filesystem::path path_;
+};
+
+}  // namespace llmbatch
+
+namespace llmbatch::detail {
+
+namespace file_io_impl {
+
+/// Throws `FileError` "cannot <what> '<path>': <strerror(err)>".
+[[noreturn]] inline void fail(std::string_view what, const std::filesystem::path& path, int err) {
+    throw FileError(fmt::format("cannot {} '{}': {}", what, path.string(), std::strerror(err)), path);
+}
+
+/// Closes a descriptor on scope exit unless released.
+class Fd {
+public:
+    explicit Fd(int fd = -1) noexcept : fd_(fd) {}
+    Fd(const Fd&) = delete;
+    Fd& operator=(const Fd&) = delete;
+    ~Fd() {
+        if (fd_ >= 0) ::close(fd_);
+    }
+    [[nodiscard]] int get() const noexcept { return fd_; }
+    /// Closes now and reports `close`'s errno (0 on success).
+    [[nodiscard]] int close_now() noexcept {
+        const int fd = std::exchange(fd_, -1);
+        if (fd < 0) return 0;
+        return ::close(fd) == 0 ? 0 : errno;
+    }
+
+private:
+    int fd_;
+};
+
+/// The prefix every temporary file of `target` starts with: `.<name>.tmp.`.
+[[nodiscard]] inline std::string temporary_prefix(const std::filesystem::path& target) {
+    return "." + target.filename().string() + ".tmp.";
+}
+
+/// A name no other writer (thread or process) picks: prefix + pid + counter + random bits.
+[[nodiscard]] inline std::filesystem::path temporary_name(const std::filesystem::path& target) {
+    static std::atomic<std::uint64_t> counter{0};
+    thread_local std::mt19937_64 rng{[] {
+        std::random_device rd;
+        return (static_cast<std::uint64_t>(rd()) << 32) ^ rd() ^ static_cast<std::uint64_t>(::getpid());
+    }()};
+    const auto name = fmt::format("{}{}.{}.{:016x}", temporary_prefix(target), ::getpid(),
+                                  counter.fetch_add(1, std::memory_order_relaxed), rng());
+    return target.parent_path() / name;
+}
+
+/// The directory holding `target` (`.` for a bare file name).
+[[nodiscard]] inline std::filesystem::path directory_of(const std::filesystem::path& target) {
+    auto dir = target.parent_path();
+    return dir.empty() ? std::filesystem::path(".") : dir;
+}
+
+/// Creates the directory holding `target` when it is missing.
+inline void ensure_parent_directory(const std::filesystem::path& target) {
+    const auto dir = target.parent_path();
+    if (dir.empty()) return;
+    std::error_code ec;
+    std::filesystem::create_directories(dir, ec);
+    if (ec) fail("create the directory", dir, ec.value());
+}
+
+/// Writes all of `content` to `fd`, retrying short writes and interrupted calls; 0 or errno.
+[[nodiscard]] inline int write_all(int fd, std::string_view content) noexcept {
+    const char* p = content.data();
+    std::size_t left = content.size();
+    while (left > 0) {
+        const ::ssize_t n = ::write(fd, p, left);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return errno;
+        }
+        p += n;
+        left -= static_cast<std::size_t>(n);
+    }
+    return 0;
+}
+
+/// `fsync` on the directory, so a completed rename survives a power loss. File systems that
+/// cannot sync a directory (`EINVAL`) are accepted as they are.
+[[nodiscard]] inline int sync_directory(const std::filesystem::path& dir) noexcept {
+    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return errno;
+    Fd guard(fd);
+    if (::fsync(fd) != 0 && errno != EINVAL && errno != EROFS) return errno;
+    return guard.close_now();
+}
+
+}  // namespace file_io_impl
+
+/// Replaces the content of `path` with `content`, atomically and durably.
+///
+/// Writes a temporary file in the same directory (`.<name>.tmp.<pid>.<counter>.<random>`),
+/// `fsync`s it, renames it over `path` and `fsync`s the directory. Readers and a crash at any
+/// moment see either the complete old content or the complete new content, never a mix. A
+/// missing parent directory is created. An existing file's permission bits are kept; a new
+/// file gets 0666 less the umask, as `open` gives. A symbolic link at `path` is replaced by the
+/// new file, not followed.
+///
+/// Errors: throws `FileError` naming the path and the system's reason; the temporary file is
+/// removed and `path` is unchanged, except when only the final directory `fsync` fails (the new
+/// content is then in place but may not survive a power loss).
+///
+/// A process killed in the middle leaves a hidden temporary file behind; writers that hold a
+/// `FileLock` on `path` may clear such leftovers with `remove_stale_temporaries`.
+inline void atomic_write_file(const std::filesystem::path& path, std::string_view content) {
+    using namespace file_io_impl;
+    if (path.filename().empty()) throw FileError(fmt::format("cannot write '{}': it names no file", path.string()), path);
+    ensure_parent_directory(path);
+
+    ::mode_t mode = 0666;  // less the umask, as for any new file
+    bool keep_mode = false;
+    struct ::stat st {};
+    if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+        mode = st.st_mode & 07777;
+        keep_mode = true;
+    }
+
+    std::filesystem::path tmp;
+    int fd = -1;
+    for (int attempt = 0; attempt < 16 && fd < 0; ++attempt) {
+        tmp = temporary_name(path);
+        fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, keep_mode ? 0600 : mode);
+        if (fd < 0 && errno != EEXIST) fail("create a temporary file for", path, errno);
+    }
+    if (fd < 0) fail("create a temporary file for", path, EEXIST);
+    Fd file(fd);
+
+    auto abandon = [&](std::string_view what, int err) {
+        (void)file.close_now();
+        ::unlink(tmp.c_str());
+        fail(what, path, err);
+    };
+    if (keep_mode && ::fchmod(fd, mode) != 0) abandon("set the permissions of the new content of", errno);
+    if (const int err = write_all(fd, content)) abandon("write", err);
+    if (::fsync(fd) != 0) abandon("flush", errno);
+    if (const int err = file.close_now()) {
+        ::unlink(tmp.c_str());
+        fail("write", path, err);
+    }
+    if (::rename(tmp.c_str(), path.c_str()) != 0) {
+        const int err = errno;
+        ::unlink(tmp.c_str());
+        fail("replace", path, err);
+    }
+    if (const int err = sync_directory(directory_of(path))) fail("flush the directory entry of", path, err);
+}
+
+/// The whole content of `path`, or `nullopt` when no such file exists.
+/// @throws FileError when the file exists but cannot be read (a directory, no permission, I/O).
+[[nodiscard]] inline std::optional<std::string> read_file_if_exists(const std::filesystem::path& path) {
+    using namespace file_io_impl;
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) {
+        if (errno == ENOENT) return std::nullopt;
+        fail("read", path, errno);
+    }
+    Fd file(fd);
+    std::string out;
+    char buffer[65536];
+    for (;;) {
+        const ::ssize_t n = ::read(fd, buffer, sizeof buffer);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            fail("read", path, errno);
+        }
+        if (n == 0) break;
+        out.append(buffer, static_cast<std::size_t>(n));
+    }
+    return out;
+}
+
+/// Removes the temporary files that interrupted `atomic_write_file` calls on `path` left behind.
+///
+/// Requirement: call it only while holding the `FileLock` of `path`, and only for files that every
+/// writer writes under that lock; any temporary file seen then belongs to a writer that died.
+/// Best effort: files that cannot be removed are left alone.
+inline void remove_stale_temporaries(const std::filesystem::path& path) noexcept {
+    const auto prefix = file_io_impl::temporary_prefix(path);
+    std::error_code ec;
+    std::filesystem::directory_iterator it(file_io_impl::directory_of(path), ec);
+    if (ec) return;
+    for (const auto& entry : it) {
+        const auto name = entry.path().filename().string();
+        if (name.size() > prefix.size() && name.compare(0, prefix.size(), prefix) == 0) {
+            std::error_code ignored;
+            std::filesystem::remove(entry.path(), ignored);
+        }
+    }
+}
+
+/// An exclusive advisory lock guarding the file `path`, held from construction to destruction.
+///
+/// The lock is taken with `flock` on the sibling file `<path>.lock` (created when missing, never
+/// removed), not on `path` itself, since `atomic_write_file` replaces `path` by a new inode.
+/// It excludes other processes and also other `FileLock` objects of the same process (each
+/// opens its own descriptor), so threads are serialised too. It is advisory: it guards only
+/// against writers that take the same lock. Taking a second lock on the same path in the same
+/// thread while holding the first deadlocks.
+///
+/// Errors: throws `FileError` naming the lock file when it cannot be created or locked.
+///
+/// Example:
+/// @code
+/// {
+///     llmbatch::detail::FileLock lock("data/batch_jobs.json");   // waits for other writers
+///     // read, change, atomic_write_file ...
+/// }                                                              // released here
+/// @endcode
+class FileLock {
+public:
+    /// Blocks until the lock on `<path>.lock` is ours. Creates the parent directory if missing.
+    explicit FileLock(const std::filesystem::path& path) : lock_path_(path) {
+        lock_path_ += ".lock";
+        file_io_impl::ensure_parent_directory(lock_path_);
+        fd_ = ::open(lock_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
+        if (fd_ < 0) file_io_impl::fail("open the lock file", lock_path_, errno);
+        while (::flock(fd_, LOCK_EX) != 0) {
+            if (errno == EINTR) continue;
+            const int err = errno;
+            ::close(fd_);
+            fd_ = -1;
+            file_io_impl::fail("lock", lock_path_, err);
+        }
+    }
+
+    FileLock(const FileLock&) = delete;
+    FileLock& operator=(const FileLock&) = delete;
+
+    FileLock(FileLock&& other) noexcept
+        : lock_path_(std::move(other.lock_path_)), fd_(std::exchange(other.fd_, -1)) {}
+
+    FileLock& operator=(FileLock&& other) noexcept {
+        if (this != &other) {
+            release();
+            lock_path_ = std::move(other.lock_path_);
+            fd_ = std::exchange(other.fd_, -1);
+        }
+        return *this;
+    }
+
+    ~FileLock() { release(); }
+
+    /// True while this object holds the lock (false once moved from).
+    [[nodiscard]] bool owns_lock() const noexcept { return fd_ >= 0; }
+
+    /// The lock file, `<path>.lock`.
+    [[nodiscard]] const std::filesystem::path& lock_path() const noexcept { return lock_path_; }
+
+private:
+    void release() noexcept {
+        if (fd_ >= 0) {
+            ::flock(fd_, LOCK_UN);
+            ::close(fd_);
+            fd_ = -1;
+        }
+    }
+
+    std::filesystem::path lock_path_;
+    int fd_ = -1;
+};
+
+}  // namespace llmbatch::detail

@@ -1,0 +1,686 @@
+// tracking.hpp: the job tracker's files, transitions, duplicate guard, refetch window, refusal
+// of unusable files, crash safety and concurrent writers.
+#include "llmbatch/tracking.hpp"
+
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <limits>
+#include <random>
+#include <set>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spawn.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <nlohmann/json.hpp>
+
+#ifndef LLMBATCH_TRACKER_STRESS
+#error "LLMBATCH_TRACKER_STRESS must name the tracker_stress program (tests/tools/meson.build defines it)"
+#endif
+
+extern char** environ;
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using llmbatch::DuplicateJobError;
+using llmbatch::InvalidArgument;
+using llmbatch::JobTracker;
+using llmbatch::TrackedJob;
+using llmbatch::TrackedStatus;
+using llmbatch::TrackingFileError;
+using SysTime = std::chrono::system_clock::time_point;
+
+namespace {
+
+/// A fresh directory, removed with its content at the end of the test. `in_memory` puts it on
+/// tmpfs when there is one, which keeps tests that commit many transactions fast (every commit
+/// syncs to disk otherwise).
+struct TempDir {
+    fs::path path;
+    explicit TempDir(bool in_memory = true) {
+        fs::path base = fs::temp_directory_path();
+        if (in_memory && ::access("/dev/shm", W_OK) == 0) base = "/dev/shm";
+        std::string pattern = (base / "llmbatch-tracking-XXXXXX").string();
+        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+        path = pattern;
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    ~TempDir() {
+        std::error_code ec;
+        fs::remove_all(path, ec);
+    }
+    [[nodiscard]] fs::path tracking() const { return path / "batch_jobs.json"; }
+    [[nodiscard]] fs::path state() const { return path / "batch_state.json"; }
+    [[nodiscard]] JobTracker tracker() const { return JobTracker(tracking(), state()); }
+};
+
+std::string slurp(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+}
+
+void write_plain(const fs::path& p, const std::string& text) { std::ofstream(p, std::ios::binary) << text; }
+
+std::set<std::string> names_in(const fs::path& dir) {
+    std::set<std::string> out;
+    for (const auto& e : fs::directory_iterator(dir)) out.insert(e.path().filename().string());
+    return out;
+}
+
+/// 2025-03-01T09:30:00Z plus `offset`.
+SysTime at(std::chrono::system_clock::duration offset = {}) {
+    using namespace std::chrono;
+    return sys_days{year{2025} / March / 1} + 9h + 30min + offset;
+}
+
+TrackedJob make_job(std::string name, std::string source = "History/gcse-history.md", std::int64_t index = 0,
+                    SysTime created = at()) {
+    TrackedJob job;
+    job.provider = "gemini";
+    job.job_name = std::move(name);
+    job.source = std::move(source);
+    job.batch_index = index;
+    job.created_at = created;
+    return job;
+}
+
+std::vector<std::string> names_of(const std::vector<TrackedJob>& jobs) {
+    std::vector<std::string> out;
+    for (const auto& j : jobs) out.push_back(j.job_name);
+    return out;
+}
+
+bool contains(const std::string& haystack, const std::string& needle) { return haystack.find(needle) != std::string::npos; }
+
+/// A running tracker_stress child whose standard output we read.
+struct Child {
+    pid_t pid = -1;
+    int out = -1;
+};
+
+Child spawn_stress(const fs::path& tracking, const fs::path& state, long start, long count) {
+    int fds[2];
+    REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
+    posix_spawn_file_actions_t actions;
+    ::posix_spawn_file_actions_init(&actions);
+    ::posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+    std::vector<std::string> args = {LLMBATCH_TRACKER_STRESS, tracking.string(), state.string(), std::to_string(start),
+                                     std::to_string(count)};
+    std::vector<char*> argv;
+    for (auto& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
+    Child child;
+    const int rc = ::posix_spawn(&child.pid, LLMBATCH_TRACKER_STRESS, &actions, nullptr, argv.data(), environ);
+    ::posix_spawn_file_actions_destroy(&actions);
+    ::close(fds[1]);
+    if (rc != 0) ::close(fds[0]);
+    REQUIRE_MESSAGE(rc == 0, "cannot start " LLMBATCH_TRACKER_STRESS);
+    child.out = fds[0];
+    return child;
+}
+
+/// Waits for the child and returns the job names it reported as committed (complete lines only).
+std::vector<std::string> finish(Child& child, int* wait_status = nullptr) {
+    int status = 0;
+    REQUIRE(::waitpid(child.pid, &status, 0) == child.pid);
+    if (wait_status) *wait_status = status;
+    std::string text;
+    char buffer[4096];
+    for (;;) {
+        const auto n = ::read(child.out, buffer, sizeof buffer);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) break;
+        text.append(buffer, static_cast<std::size_t>(n));
+    }
+    ::close(child.out);
+    std::vector<std::string> names;
+    std::size_t start = 0;
+    for (auto end = text.find('\n'); end != std::string::npos; end = text.find('\n', start)) {
+        names.push_back(text.substr(start, end - start));
+        start = end + 1;
+    }
+    return names;
+}
+
+}  // namespace
+
+TEST_SUITE("unit") {
+    TEST_CASE("TrackedStatus words round-trip and unknown words are refused") {
+        for (auto s : {TrackedStatus::pending, TrackedStatus::completed, TrackedStatus::failed, TrackedStatus::cancelled})
+            CHECK(llmbatch::parse_tracked_status(llmbatch::to_string(s)) == s);
+        CHECK(llmbatch::to_string(TrackedStatus::cancelled) == "cancelled");
+        CHECK(fmt::format("{}", TrackedStatus::completed) == "completed");
+        CHECK_FALSE(llmbatch::parse_tracked_status("done").has_value());
+        CHECK_FALSE(llmbatch::parse_tracked_status("Pending").has_value());
+    }
+
+    TEST_CASE("missing files read as an empty tracker and reading creates nothing") {
+        TempDir dir;
+        const auto tracker = dir.tracker();
+        CHECK(tracker.jobs().empty());
+        CHECK(tracker.pending().empty());
+        CHECK_FALSE(tracker.find("batches/x").has_value());
+        CHECK(tracker.completed_batches("History/gcse-history.md").empty());
+        CHECK_FALSE(tracker.is_batch_completed("History/gcse-history.md", 0));
+        CHECK(tracker.select_refetch(24, at()).empty());
+        CHECK(names_in(dir.path).empty());
+    }
+
+    TEST_CASE("the tracker refuses empty paths and one file for both roles") {
+        TempDir dir;
+        CHECK_THROWS_AS(JobTracker("", dir.state()), InvalidArgument);
+        CHECK_THROWS_AS(JobTracker(dir.tracking(), ""), InvalidArgument);
+        CHECK_THROWS_AS(JobTracker(dir.tracking(), dir.path / "." / "batch_jobs.json"), InvalidArgument);
+    }
+
+    TEST_CASE("add then find returns every field; created_at is kept to the second") {
+        TempDir dir(false);
+        auto tracker = dir.tracker();
+        auto job = make_job("batches/abc", "Geography/gcse-geography.md", 3, at(123ms));
+        job.labels = {{"subject", "Geography"}, {"kind", "categoriser"}};
+        job.request_keys = {"0", "1", "2"};
+        tracker.add(job);
+        const auto found = tracker.find("batches/abc");
+        REQUIRE(found.has_value());
+        auto expected = job;
+        expected.created_at = at();
+        CHECK(*found == expected);
+        CHECK(found->status == TrackedStatus::pending);
+        CHECK_FALSE(found->completed_at.has_value());
+        CHECK(tracker.jobs() == std::vector<TrackedJob>{expected});
+    }
+
+    TEST_CASE("the tracking file is exactly the documented JSON, created_at in UTC RFC 3339 to the second") {
+        TempDir dir;
+        auto tracker = dir.tracker();
+        auto job = make_job("batches/abc", "History/h.md", 2, at(15s + 999ms));
+        job.labels = {{"subject", "History"}};
+        job.request_keys = {"k0"};
+        tracker.add(job);
+        const std::string expected = R"({
+  "format": "llmbatch-tracking",
+  "version": 1,
+  "jobs": {
+    "batches/abc": {
+      "provider": "gemini",
+      "job_name": "batches/abc",
+      "source": "History/h.md",
+      "batch_index": 2,
+      "created_at": "2025-03-01T09:30:15Z",
+      "status": "pending",
+      "error_message": null,
+      "labels": {
+        "subject": "History"
+      },
+      "request_keys": [
+        "k0"
+      ],
+      "completed_at": null,
+      "sequence": 0
+    }
+  }
+}
+)";
+        CHECK(slurp(dir.tracking()) == expected);
+        CHECK_FALSE(fs::exists(dir.state()));
+    }
+
+    TEST_CASE("jobs come back in creation order, not name order, also after updates") {
+        TempDir dir;
+        auto tracker = dir.tracker();
+        tracker.add(make_job("z-first", "s", 0));
+        tracker.add(make_job("a-second", "s", 1));
+        tracker.add(make_job("m-third", "s", 2));
+        tracker.mark_failed("z-first", "boom");
+        tracker.mark_completed("a-second", at(1h));
+        CHECK(names_of(tracker.jobs()) == std::vector<std::string>{"z-first", "a-second", "m-third"});
+        CHECK(names_of(tracker.pending()) == std::vector<std::string>{"m-third"});
+        const auto raw = nlohmann::json::parse(slurp(dir.tracking()));
+        CHECK(raw["jobs"]["z-first"]["sequence"] == 0);
+        CHECK(raw["jobs"]["a-second"]["sequence"] == 1);
+        CHECK(raw["jobs"]["m-third"]["sequence"] == 2);
+    }
+
+    TEST_CASE("add refuses a job name that is already tracked, even with force") {
+        TempDir dir;
+        auto tracker = dir.tracker();
+        tracker.add(make_job("batches/abc", "s", 0));
+        tracker.mark_completed("batches/abc", at());
+        const auto before = slurp(dir.tracking());
+        CHECK_THROWS_AS(tracker.add(make_job("batches/abc", "other", 5)), InvalidArgument);
+        CHECK_THROWS_AS(tracker.add(make_job("batches/abc", "other", 5), true), InvalidArgument);
+        CHECK(slurp(dir.tracking()) == before);
+    }
+
+    TEST_CASE("add refuses bad jobs") {
+        TempDir dir;
+        auto tracker = dir.tracker();
+        CHECK_THROWS_AS(tracker.add(make_job("", "s", 0)), InvalidArgument);
+        CHECK_THROWS_AS(tracker.add(make_job("j", "s", -1)), InvalidArgument);
+        CHECK_FALSE(fs::exists(dir.tracking()));
+    }
+
+    TEST_CASE("the duplicate guard refuses a second pending job for the same batch unless forced") {
+        TempDir dir;
+        auto tracker = dir.tracker();
+        tracker.add(make_job("batches/first", "History/h.md", 4));
+        const auto before = slurp(dir.tracking());
+        try {
+            tracker.add(make_job("batches/second", "History/h.md", 4));
+            FAIL("expected DuplicateJobError");
+        } catch (const DuplicateJobError& e) {
+            CHECK(e.existing_job() == "batches/first");
+            const std::string what = e.what();
+            CHECK(contains(what, "batches/first"));
+            CHECK(contains(what, "History/h.md"));
+            CHECK(contains(what, "4"));
+        }
+        CHECK(slurp(dir.tracking()) == before);
+        CHECK_THROWS_AS(tracker.add(make_job("batches/second", "History/h.md", 4)), InvalidArgument);
+
+        // Other batches, other sources, and batches whose job is no longer pending are fine.
+        tracker.add(make_job("batches/other-index", "History/h.md", 5));
+        tracker.add(make_job("batches/other-source", "Maths/m.md", 4));
+        tracker.add(make_job("batches/forced", "History/h.md", 4), true);
+        CHECK(tracker.jobs().size() == 4);
+
+        tracker.mark_failed("batches/first", "404 NOT_FOUND");
+        tracker.mark_cancelled("batches/forced");
+        tracker.add(make_job("batches/after-failure", "History/h.md", 4));
+        CHECK(tracker.find("batches/after-failure").has_value());
+    }
+
+    TEST_CASE("update changes a job and keeps the others; bad updates change nothing") {
+        TempDir dir;
+        auto tracker = dir.tracker();
+        tracker.add(make_job("a", "s", 0));
+        tracker.add(make_job("b", "s", 1));
+        tracker.update("a", [](TrackedJob& j) {
+            j.labels["note"] = "checked";
+            j.request_keys = {"x"};
+        });
+        CHECK(tracker.find("a")->labels.at("note") == "checked");
+        CHECK(tracker.find("a")->request_keys == std::vector<std::string>{"x"});
+        CHECK(tracker.find("b")->labels.empty());
+
+        const auto before = slurp(dir.tracking());
+        CHECK_THROWS_AS(tracker.update("missing", [](TrackedJob&) {}), InvalidArgument);
+        CHECK_THROWS_AS(tracker.update("a", [](TrackedJob& j) { j.job_name = "renamed"; }), InvalidArgument);
+        CHECK_THROWS_AS(tracker.update("a", [](TrackedJob& j) { j.batch_index = -2; }), InvalidArgument);
+        CHECK_THROWS_AS(tracker.update("a",
+                                       [](TrackedJob& j) {
+                                           j.source = "changed";
+                                           throw std::runtime_error("caller gave up");
+                                       }),
+                        std::runtime_error);
+        CHECK(slurp(dir.tracking()) == before);
+    }
+
+    TEST_CASE("mark_completed sets status, time and the state file's completed batches") {
+        TempDir dir;
+        auto tracker = dir.tracker();
+        tracker.add(make_job("j5", "History/h.md", 5));
+        tracker.add(make_job("j1", "History/h.md", 1));
+        tracker.add(make_job("m0", "Maths/m.md", 0));
+        tracker.mark_failed("j5", "temporary network error");
+        tracker.mark_completed("j5", at(2h));
+        tracker.mark_completed("j1", at(3h));
+        tracker.mark_completed("j1", at(4h));  // again: idempotent for the state file
+
+        const auto j5 = *tracker.find("j5");
+        CHECK(j5.status == TrackedStatus::completed);
+        CHECK(j5.completed_at == at(2h));
+        CHECK(j5.error_message.empty());
+        CHECK(tracker.find("j1")->completed_at == at(4h));
+        CHECK(tracker.completed_batches("History/h.md") == std::set<std::int64_t>{1, 5});
+        CHECK(tracker.is_batch_completed("History/h.md", 5));
+        CHECK_FALSE(tracker.is_batch_completed("History/h.md", 0));
+        CHECK_FALSE(tracker.is_batch_completed("Maths/m.md", 0));
+        CHECK(slurp(dir.state()) == R"({
+  "format": "llmbatch-state",
+  "version": 1,
+  "sources": {
+    "History/h.md": {
+      "completed_batches": [
+        1,
+        5
+      ]
+    }
+  }
+}
+)");
+        const auto raw = nlohmann::json::parse(slurp(dir.tracking()));
+        CHECK(raw["jobs"]["j5"]["completed_at"] == "2025-03-01T11:30:00Z");
+        CHECK(raw["jobs"]["j5"]["error_message"].is_null());
+        CHECK_THROWS_AS(tracker.mark_completed("missing", at()), InvalidArgument);
+    }
+
+    TEST_CASE("a crash between mark_completed's two writes leaves a pending job that completing again heals") {
+        TempDir dir;
+        auto tracker = dir.tracker();
+        tracker.add(make_job("a", "s", 3));
+        const auto tracking_before = slurp(dir.tracking());
+        tracker.mark_completed("a", at(1h));
+        // The state file is written first: put back the tracking file as it was before the
+        // second write, which is what a crash at that point leaves.
+        write_plain(dir.tracking(), tracking_before);
+        CHECK(tracker.is_batch_completed("s", 3));                           // not submitted again
+        CHECK(names_of(tracker.pending()) == std::vector<std::string>{"a"});  // fetched again
+        CHECK_THROWS_AS(tracker.add(make_job("b", "s", 3)), DuplicateJobError);
+        tracker.mark_completed("a", at(2h));
+        CHECK(tracker.find("a")->status == TrackedStatus::completed);
+        CHECK(tracker.completed_batches("s") == std::set<std::int64_t>{3});
+    }
+
+    TEST_CASE("mark_failed, mark_cancelled and reset_to_pending; the completion mark survives a reset") {
+        TempDir dir;
+        auto tracker = dir.tracker();
+        tracker.add(make_job("a", "s", 0));
+        tracker.add(make_job("b", "s", 1));
+        tracker.mark_failed("a", "404 NOT_FOUND: Requested entity was not found.");
+        CHECK(tracker.find("a")->status == TrackedStatus::failed);
+        CHECK(tracker.find("a")->error_message == "404 NOT_FOUND: Requested entity was not found.");
+        tracker.mark_cancelled("b");
+        CHECK(tracker.find("b")->status == TrackedStatus::cancelled);
+        CHECK(tracker.find("b")->error_message == "Cancelled by user.");
+        CHECK(nlohmann::json::parse(slurp(dir.tracking()))["jobs"]["b"]["status"] == "cancelled");
+
+        tracker.reset_to_pending("a");
+        CHECK(tracker.find("a")->status == TrackedStatus::pending);
+        CHECK(tracker.find("a")->error_message == "404 NOT_FOUND: Requested entity was not found.");
+
+        tracker.mark_completed("a", at(1h));
+        tracker.reset_to_pending("a");
+        CHECK(tracker.find("a")->status == TrackedStatus::pending);
+        CHECK(tracker.find("a")->completed_at == at(1h));
+        CHECK(tracker.is_batch_completed("s", 0));
+
+        CHECK_THROWS_AS(tracker.mark_failed("zz", "x"), InvalidArgument);
+        CHECK_THROWS_AS(tracker.mark_cancelled("zz", "x"), InvalidArgument);
+        CHECK_THROWS_AS(tracker.reset_to_pending("zz"), InvalidArgument);
+    }
+
+    TEST_CASE("unmark_completed removes one mark and ignores marks that are not there") {
+        TempDir dir;
+        auto tracker = dir.tracker();
+        tracker.unmark_completed("nowhere", 3);
+        CHECK_FALSE(fs::exists(dir.state()));
+        tracker.add(make_job("a", "s", 0));
+        tracker.add(make_job("b", "s", 2));
+        tracker.mark_completed("a", at());
+        tracker.mark_completed("b", at());
+        tracker.unmark_completed("s", 0);
+        tracker.unmark_completed("s", 7);
+        CHECK(tracker.completed_batches("s") == std::set<std::int64_t>{2});
+        CHECK(tracker.find("a")->status == TrackedStatus::completed);  // the tracking file is not touched
+    }
+
+    TEST_CASE("select_refetch takes completed jobs created within the window; the boundary is included") {
+        TempDir dir;
+        auto tracker = dir.tracker();
+        const auto now = at(24h);
+        const std::vector<std::pair<std::string, std::chrono::seconds>> ages = {
+            {"age-10m", 10min}, {"age-29m59s", 29min + 59s}, {"age-30m", 30min}, {"age-30m01s", 30min + 1s},
+            {"age-5h", 5h},     {"age-6h01s", 6h + 1s},       {"future", -5min}};
+        std::int64_t index = 0;
+        for (const auto& [name, age] : ages) {
+            tracker.add(make_job(name, "s", index++, now - age));
+            tracker.mark_completed(name, now);
+        }
+        tracker.add(make_job("pending-1m", "s", index++, now - 1min));
+        tracker.add(make_job("failed-1m", "s", index++, now - 1min));
+        tracker.mark_failed("failed-1m", "x");
+
+        CHECK(names_of(tracker.select_refetch(0.5, now)) ==
+              std::vector<std::string>{"age-10m", "age-29m59s", "age-30m", "future"});
+        CHECK(names_of(tracker.select_refetch(6, now)) ==
+              std::vector<std::string>{"age-10m", "age-29m59s", "age-30m", "age-30m01s", "age-5h", "future"});
+        CHECK(names_of(tracker.select_refetch(1e9, now)).size() == 7);
+        CHECK(names_of(tracker.select_refetch(1.0 / 3600, now)) == std::vector<std::string>{"future"});
+    }
+
+    TEST_CASE("select_refetch refuses windows that are not finite and positive") {
+        TempDir dir;
+        const auto tracker = dir.tracker();
+        for (double hours : {0.0, -0.0, -1.0, std::nan(""), std::numeric_limits<double>::infinity(),
+                             -std::numeric_limits<double>::infinity()}) {
+            CAPTURE(hours);
+            CHECK_THROWS_AS((void)tracker.select_refetch(hours, at()), InvalidArgument);
+        }
+    }
+
+    TEST_CASE("an unusable tracking file is reported with its path and never overwritten") {
+        TempDir dir;
+        const std::string good_job = R"("provider": "gemini", "job_name": "j", "source": "s", "batch_index": 0,
+            "created_at": "2025-03-01T09:30:00Z", "status": "pending")";
+        auto file_with_job = [&](const std::string& job_body) {
+            return R"({"format": "llmbatch-tracking", "version": 1, "jobs": {"j": {)" + job_body + "}}}";
+        };
+        struct Case {
+            std::string name;
+            std::string content;
+            std::string expected_phrase;
+        };
+        const std::vector<Case> cases = {
+            {"truncated JSON", file_with_job(good_job).substr(0, 60), "not valid JSON"},
+            {"empty file", "", "empty"},
+            {"not an object", "[1, 2]", "not a JSON object"},
+            {"a seed-project file", R"({"version": "1.0", "subjects": {}})", "not an llmbatch file"},
+            {"the state format", R"({"format": "llmbatch-state", "version": 1, "sources": {}})", "not an llmbatch file"},
+            {"no jobs", R"({"format": "llmbatch-tracking", "version": 1})", "\"jobs\""},
+            {"jobs not an object", R"({"format": "llmbatch-tracking", "version": 1, "jobs": []})", "\"jobs\""},
+            {"string version", R"({"format": "llmbatch-tracking", "version": "1", "jobs": {}})", "version"},
+            {"old version", R"({"format": "llmbatch-tracking", "version": 0, "jobs": {}})", "version 0 is not supported"},
+            {"job not an object", R"({"format": "llmbatch-tracking", "version": 1, "jobs": {"j": 3}})", "job 'j'"},
+            {"batch_index as string", file_with_job(R"("provider": "gemini", "job_name": "j", "source": "s",
+                "batch_index": "0", "created_at": "2025-03-01T09:30:00Z", "status": "pending")"),
+             "\"batch_index\" must be an integer"},
+            {"negative batch_index", file_with_job(R"("provider": "gemini", "job_name": "j", "source": "s",
+                "batch_index": -1, "created_at": "2025-03-01T09:30:00Z", "status": "pending")"),
+             "\"batch_index\""},
+            {"missing status", file_with_job(R"("provider": "gemini", "job_name": "j", "source": "s",
+                "batch_index": 0, "created_at": "2025-03-01T09:30:00Z")"),
+             "\"status\" is missing"},
+            {"unknown status", file_with_job(R"("provider": "gemini", "job_name": "j", "source": "s",
+                "batch_index": 0, "created_at": "2025-03-01T09:30:00Z", "status": "done")"),
+             "unknown status \"done\""},
+            {"bad created_at", file_with_job(R"("provider": "gemini", "job_name": "j", "source": "s",
+                "batch_index": 0, "created_at": "yesterday", "status": "pending")"),
+             "\"created_at\" is not an RFC 3339 time"},
+            {"labels of numbers", file_with_job(good_job + R"(, "labels": {"a": 1})"), "label \"a\""},
+            {"request_keys not strings", file_with_job(good_job + R"(, "request_keys": [1])"), "\"request_keys\""},
+            {"error_message a number", file_with_job(good_job + R"(, "error_message": 5)"), "\"error_message\""},
+            {"bad completed_at", file_with_job(good_job + R"(, "completed_at": 17)"), "\"completed_at\""},
+            {"job_name differs from its key", file_with_job(R"("provider": "gemini", "job_name": "other",
+                "source": "s", "batch_index": 0, "created_at": "2025-03-01T09:30:00Z", "status": "pending")"),
+             "\"job_name\" is 'other'"},
+        };
+        for (const auto& c : cases) {
+            CAPTURE(c.name);
+            write_plain(dir.tracking(), c.content);
+            auto tracker = dir.tracker();
+            try {
+                (void)tracker.jobs();
+                FAIL("expected TrackingFileError");
+            } catch (const TrackingFileError& e) {
+                CHECK(e.path() == dir.tracking());
+                CHECK(contains(e.what(), dir.tracking().string()));
+                CHECK(contains(e.what(), c.expected_phrase));
+                CHECK(contains(e.what(), "left unchanged"));
+            }
+            CHECK_THROWS_AS((void)tracker.find("j"), TrackingFileError);
+            CHECK_THROWS_AS((void)tracker.pending(), TrackingFileError);
+            CHECK_THROWS_AS((void)tracker.select_refetch(1, at()), TrackingFileError);
+            CHECK_THROWS_AS(tracker.add(make_job("new", "s", 9)), TrackingFileError);
+            CHECK_THROWS_AS(tracker.add(make_job("new", "s", 9), true), TrackingFileError);
+            CHECK_THROWS_AS(tracker.mark_failed("j", "x"), TrackingFileError);
+            CHECK_THROWS_AS(tracker.mark_completed("j", at()), TrackingFileError);
+            CHECK_THROWS_AS(tracker.reset_to_pending("j"), TrackingFileError);
+            CHECK_THROWS_AS(tracker.update("j", [](TrackedJob&) {}), TrackingFileError);
+            CHECK(slurp(dir.tracking()) == c.content);
+            CHECK_FALSE(fs::exists(dir.state()));
+        }
+    }
+
+    TEST_CASE("a tracking file from a newer llmbatch is refused by version and left alone") {
+        TempDir dir;
+        const std::string content = R"({"format": "llmbatch-tracking", "version": 2, "jobs": {"j": {"new": true}}})";
+        write_plain(dir.tracking(), content);
+        auto tracker = dir.tracker();
+        try {
+            (void)tracker.jobs();
+            FAIL("expected TrackingFileError");
+        } catch (const TrackingFileError& e) {
+            CHECK(contains(e.what(), "written by a newer llmbatch (version 2); this build reads version 1"));
+            CHECK(contains(e.what(), dir.tracking().string()));
+        }
+        CHECK_THROWS_AS(tracker.add(make_job("x", "s", 0)), TrackingFileError);
+        CHECK(slurp(dir.tracking()) == content);
+    }
+
+    TEST_CASE("an unusable state file stops mark_completed before either file is written") {
+        TempDir dir;
+        auto tracker = dir.tracker();
+        tracker.add(make_job("a", "s", 0));
+        const auto tracking_before = slurp(dir.tracking());
+        const std::vector<std::string> bad_states = {
+            R"({"format": "llmbatch-state", "version": 1, "sources": {"s": {"completed_batches": "0"}}})",
+            R"({"format": "llmbatch-state", "version": 1, "sources": {"s": {"completed_batches": [0.5]}}})",
+            R"({"format": "llmbatch-state", "version": 1, "sources": {"s": []}})",
+            R"({"format": "llmbatch-state", "version": 9, "sources": {}})",
+            R"({"format": "llmbatch-state", "version": 1, "sources": {"s": {"completed_batches": [1,)",
+        };
+        for (const auto& content : bad_states) {
+            CAPTURE(content);
+            write_plain(dir.state(), content);
+            try {
+                tracker.mark_completed("a", at());
+                FAIL("expected TrackingFileError");
+            } catch (const TrackingFileError& e) {
+                CHECK(e.path() == dir.state());
+                CHECK(contains(e.what(), "State file"));
+                CHECK(contains(e.what(), dir.state().string()));
+            }
+            CHECK_THROWS_AS((void)tracker.completed_batches("s"), TrackingFileError);
+            CHECK_THROWS_AS(tracker.unmark_completed("s", 0), TrackingFileError);
+            CHECK(slurp(dir.state()) == content);
+            CHECK(slurp(dir.tracking()) == tracking_before);
+        }
+    }
+
+    TEST_CASE("fields this version does not know are kept when the file is rewritten") {
+        TempDir dir;
+        write_plain(dir.tracking(), R"({"format": "llmbatch-tracking", "version": 1, "comment": "hand-edited",
+            "jobs": {"old": {"provider": "gemini", "job_name": "old", "source": "s", "batch_index": 0,
+                             "created_at": "2025-03-01T09:30:00+01:00", "status": "pending", "reviewer": {"name": "Ann"}}}})");
+        write_plain(dir.state(), R"({"format": "llmbatch-state", "version": 1, "owner": "me",
+            "sources": {"s": {"completed_batches": [4], "total": 10}}})");
+        auto tracker = dir.tracker();
+        const auto old = *tracker.find("old");
+        CHECK(old.created_at == at(-1h));
+        tracker.mark_completed("old", at());
+        tracker.add(make_job("new", "s", 1));
+        const auto raw = nlohmann::json::parse(slurp(dir.tracking()));
+        CHECK(raw["comment"] == "hand-edited");
+        CHECK(raw["jobs"]["old"]["reviewer"]["name"] == "Ann");
+        CHECK(raw["jobs"]["old"]["status"] == "completed");
+        CHECK(raw["jobs"]["old"]["created_at"] == "2025-03-01T08:30:00Z");
+        const auto state = nlohmann::json::parse(slurp(dir.state()));
+        CHECK(state["owner"] == "me");
+        CHECK(state["sources"]["s"]["total"] == 10);
+        CHECK(state["sources"]["s"]["completed_batches"] == nlohmann::json::array({0, 4}));
+        // A job without a sequence number (hand-written) keeps its place before newer jobs.
+        CHECK(names_of(tracker.jobs()) == std::vector<std::string>{"old", "new"});
+    }
+
+    TEST_CASE("changes leave no temporary files behind (on disk)") {
+        TempDir dir(false);
+        auto tracker = dir.tracker();
+        tracker.add(make_job("a", "s", 0));
+        tracker.mark_completed("a", at());
+        tracker.reset_to_pending("a");
+        tracker.unmark_completed("s", 0);
+        CHECK(names_in(dir.path) ==
+              std::set<std::string>{"batch_jobs.json", "batch_jobs.json.lock", "batch_state.json", "batch_state.json.lock"});
+    }
+
+    TEST_CASE("a writer killed at random moments never loses a committed job nor corrupts the file") {
+        TempDir dir;
+        std::mt19937 rng(std::random_device{}());
+        std::set<std::string> committed;
+        int killed_mid_run = 0;
+        for (int round = 0; round < 10; ++round) {
+            auto child = spawn_stress(dir.tracking(), dir.state(), round * 100000L, 100000L);
+            std::this_thread::sleep_for(std::chrono::milliseconds(2 + static_cast<int>(rng() % 8) + round * 4));
+            REQUIRE(::kill(child.pid, SIGKILL) == 0);
+            int status = 0;
+            const auto reported = finish(child, &status);
+            if (WIFSIGNALED(status)) ++killed_mid_run;
+            committed.insert(reported.begin(), reported.end());
+
+            const auto tracker = dir.tracker();
+            std::vector<TrackedJob> jobs;
+            REQUIRE_NOTHROW(jobs = tracker.jobs());
+            std::set<std::string> present;
+            for (const auto& j : jobs) present.insert(j.job_name);
+            for (const auto& name : committed) {
+                CAPTURE(name);
+                CHECK(present.count(name) == 1);
+            }
+        }
+        CHECK(killed_mid_run == 10);
+        MESSAGE(committed.size(), " job(s) reported committed before the kills");
+
+        // A run to completion reports every job, and its first change clears a killed writer's
+        // leftover temporary file.
+        auto child = spawn_stress(dir.tracking(), dir.state(), 900000000L, 5);
+        int status = 0;
+        const auto reported = finish(child, &status);
+        CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
+        CHECK(reported.size() == 5);
+        const auto tracker = dir.tracker();
+        for (const auto& name : reported) CHECK(tracker.find(name).has_value());
+        for (const auto& name : names_in(dir.path)) CHECK_FALSE(contains(name, ".tmp."));
+    }
+
+    TEST_CASE("two processes adding 200 jobs each at the same time lose nothing") {
+        TempDir dir;
+        auto first = spawn_stress(dir.tracking(), dir.state(), 0, 200);
+        auto second = spawn_stress(dir.tracking(), dir.state(), 1000, 200);
+        int status1 = 0;
+        int status2 = 0;
+        const auto reported1 = finish(first, &status1);
+        const auto reported2 = finish(second, &status2);
+        CHECK((WIFEXITED(status1) && WEXITSTATUS(status1) == 0));
+        CHECK((WIFEXITED(status2) && WEXITSTATUS(status2) == 0));
+        CHECK(reported1.size() == 200);
+        CHECK(reported2.size() == 200);
+
+        const auto jobs = dir.tracker().jobs();
+        CHECK(jobs.size() == 400);
+        std::set<std::string> present;
+        for (const auto& j : jobs) present.insert(j.job_name);
+        for (const auto& name : reported1) CHECK(present.count(name) == 1);
+        for (const auto& name : reported2) CHECK(present.count(name) == 1);
+        std::set<std::int64_t> sequences;
+        const auto raw = nlohmann::json::parse(slurp(dir.tracking()));
+        for (const auto& [name, job] : raw["jobs"].items())
+            sequences.insert(job["sequence"].get<std::int64_t>());
+        CHECK(sequences.size() == 400);
+    }
+}
