@@ -1,0 +1,274 @@
+#pragma once
+/// @file workflow.hpp
+/// The fetch workflow of a batch tool: check tracked jobs, save the results of finished ones,
+/// and refetch recently completed ones (`--refetch-hours`), without ever losing data.
+///
+/// Selection (exactly as the user's document describes `batch-fetch`):
+/// - `job_names`: those tracked jobs, whatever their status (an unknown name is an error);
+/// - `all_pending`: every pending job (may be combined with `job_names`);
+/// - `refetch_hours = H`: completed jobs whose `created_at` is within the last H hours (H may be
+///   fractional) are reset to pending and fetched again from the existing job; no job is
+///   created. It cannot be combined with the other two.
+///
+/// Safety rules:
+/// - a failure to reach the provider (network, 5xx, 429, or any other error while checking) leaves
+///   a job as it was (a pending job stays pending); only a job the provider reports as failed,
+///   cancelled or expired becomes failed (cancelled);
+/// - results are saved before the job is marked completed, and a refetched job keeps its
+///   completion mark in the state file until its new results are saved;
+/// - per-request failures are saved as error lines, never dropped.
+///
+/// The workflow reports the document's console lines through a `LineSink` and returns a
+/// `FetchReport` (the summary counts plus one record per job) for tools that want JSON.
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "llmbatch/clock.hpp"
+#include "llmbatch/error.hpp"
+#include "llmbatch/model.hpp"
+#include "llmbatch/result_store.hpp"
+#include "llmbatch/tracking.hpp"
+
+namespace llmbatch {
+
+/// Which tracked jobs a fetch looks at.
+struct FetchSelection {
+    std::vector<std::string> job_names{};
+    bool all_pending = false;
+    std::optional<double> refetch_hours{};
+};
+
+/// What happened to one job during a fetch.
+struct FetchedJobReport {
+    std::string job_name{};
+    std::string source{};
+    std::int64_t batch_index = 0;
+    std::string state{};           ///< provider state seen (`SUCCEEDED`, `RUNNING`, ...), empty if unknown
+    TrackedStatus status = TrackedStatus::pending;  ///< tracking status after the fetch
+    bool refetched = false;
+    std::size_t saved = 0;         ///< result lines saved
+    std::size_t failed_requests = 0;
+    std::string saved_to{};        ///< result file, when saved
+    std::string error{};           ///< what went wrong, if anything
+};
+
+/// The summary counts of a fetch, as printed in its `Summary:` block.
+struct FetchSummary {
+    std::size_t checked = 0;
+    std::size_t completed = 0;
+    std::size_t failed = 0;
+    std::size_t still_pending = 0;
+    std::size_t refetched = 0;
+    bool refetch_requested = false;
+};
+
+struct FetchReport {
+    FetchSummary summary{};
+    std::vector<FetchedJobReport> jobs{};
+};
+
+/// Receives one console line at a time (without the newline).
+using LineSink = std::function<void(std::string_view)>;
+
+namespace detail {
+
+/// Formats hours as Python prints a float: `6.0`, `0.5`, `24.0`, `1.25`.
+[[nodiscard]] inline std::string python_float(double v) {
+    if (std::isfinite(v) && v == std::floor(v) && std::fabs(v) < 1e15) return fmt::format("{:.1f}", v);
+    return fmt::format("{}", v);
+}
+
+[[nodiscard]] inline std::string describe(const TrackedJob& job) {
+    return fmt::format("{} ({} batch {})", job.job_name, job.source, job.batch_index);
+}
+
+}  // namespace detail
+
+/// Checks the selected jobs through `service` (anything with `get_batch_job_status(provider, job)`
+/// and `fetch_batch_results(provider, job)`, such as `LLMService`), saves finished jobs' results
+/// to `store`, and updates `tracker`. Times come from `clock.utc_now()`.
+/// @throws InvalidArgument for a bad selection (nothing is changed then); errors from the
+///         tracking or result files propagate (those files stay intact).
+template <class Service, Clock ClockT>
+FetchReport fetch_tracked_jobs(Service& service, JobTracker& tracker, ResultStore& store, const FetchSelection& selection,
+                               ClockT& clock, const LineSink& out = {}) {
+    auto say = [&](std::string_view line) {
+        if (out) out(line);
+    };
+    const bool by_names = !selection.job_names.empty();
+    if (selection.refetch_hours && (by_names || selection.all_pending))
+        throw InvalidArgument(
+            "--refetch-hours cannot be combined with --job-names or --check-all-pending (use one method at a time)");
+    if (!selection.refetch_hours && !by_names && !selection.all_pending)
+        throw InvalidArgument("No jobs specified. Use --job-names, --check-all-pending, or --refetch-hours");
+
+    FetchReport report;
+    std::vector<TrackedJob> jobs;
+    std::vector<std::string> refetched_names;
+    if (selection.refetch_hours) {
+        report.summary.refetch_requested = true;
+        jobs = tracker.select_refetch(*selection.refetch_hours, clock.utc_now());
+        if (jobs.empty()) {
+            say("No jobs to refetch");
+        } else {
+            say(fmt::format("Found {} job(s) completed within last {} hour(s)", jobs.size(),
+                            detail::python_float(*selection.refetch_hours)));
+            for (auto& job : jobs) {
+                // The completion mark in the state file stays until the new results are saved.
+                tracker.reset_to_pending(job.job_name);
+                job.status = TrackedStatus::pending;
+                refetched_names.push_back(job.job_name);
+                say(fmt::format("Reset {} to pending", detail::describe(job)));
+            }
+            report.summary.refetched = jobs.size();
+        }
+    } else {
+        std::vector<std::string> unknown;
+        for (const auto& name : selection.job_names) {
+            if (auto job = tracker.find(name)) {
+                if (std::none_of(jobs.begin(), jobs.end(), [&](const TrackedJob& j) { return j.job_name == name; }))
+                    jobs.push_back(std::move(*job));
+            } else {
+                unknown.push_back(name);
+            }
+        }
+        if (!unknown.empty())
+            throw InvalidArgument(fmt::format("Unknown job name(s), not in {}: {}", tracker.tracking_file().string(),
+                                              fmt::join(unknown, ", ")));
+        if (selection.all_pending)
+            for (auto& job : tracker.pending())
+                if (std::none_of(jobs.begin(), jobs.end(), [&](const TrackedJob& j) { return j.job_name == job.job_name; }))
+                    jobs.push_back(std::move(job));
+    }
+
+    if (jobs.empty()) {
+        say("No jobs to check");
+    } else {
+        say("");
+        say(fmt::format("Checking {} job(s)...", jobs.size()));
+    }
+
+    for (const auto& job : jobs) {
+        FetchedJobReport r;
+        r.job_name = job.job_name;
+        r.source = job.source;
+        r.batch_index = job.batch_index;
+        r.refetched = std::find(refetched_names.begin(), refetched_names.end(), job.job_name) != refetched_names.end();
+        r.status = job.status;
+        say("");
+        say(fmt::format("Job {}", detail::describe(job)));
+        ++report.summary.checked;
+
+        // The provider could not be asked or did not answer: nothing is known, nothing changes.
+        auto keep_pending = [&](const std::string& what) {
+            r.error = what;
+            say(fmt::format("  Error checking job: {} (still pending)", what));
+        };
+
+        BatchJob status;
+        try {
+            status = service.get_batch_job_status(job.provider, job.job_name);
+        } catch (const ProviderError& e) {
+            keep_pending(e.what());
+        } catch (const InvalidArgument& e) {  // e.g. the provider is not in this service
+            keep_pending(e.what());
+        }
+        if (!r.error.empty()) {
+            ++report.summary.still_pending;
+            report.jobs.push_back(std::move(r));
+            continue;
+        }
+        r.state = std::string(to_string(status.state));
+
+        if (!status.done) {
+            say(fmt::format("  Status: {} (still pending)", status.state));
+            if (job.status != TrackedStatus::pending) tracker.reset_to_pending(job.job_name);
+            r.status = TrackedStatus::pending;
+            ++report.summary.still_pending;
+            report.jobs.push_back(std::move(r));
+            continue;
+        }
+        say(fmt::format("  Status: {}", status.state));
+
+        if (status.state != JobState::succeeded || status.error) {
+            const std::string message =
+                status.error && !status.error->message.empty() ? status.error->message : fmt::format("state {}", status.state);
+            say(fmt::format("  Error: Batch job failed - {}", message));
+            if (status.state == JobState::cancelled) {
+                tracker.mark_cancelled(job.job_name, message);
+                r.status = TrackedStatus::cancelled;
+            } else {
+                tracker.mark_failed(job.job_name, message);
+                r.status = TrackedStatus::failed;
+            }
+            r.error = message;
+            ++report.summary.failed;
+            report.jobs.push_back(std::move(r));
+            continue;
+        }
+
+        BatchResults results;
+        try {
+            results = service.fetch_batch_results(job.provider, job.job_name);
+        } catch (const JobFailed& e) {
+            say(fmt::format("  Error: Batch job failed - {}", e.what()));
+            tracker.mark_failed(job.job_name, e.what());
+            r.status = TrackedStatus::failed;
+            r.error = e.what();
+            ++report.summary.failed;
+            report.jobs.push_back(std::move(r));
+            continue;
+        } catch (const ResultsMissing& e) {
+            say(fmt::format("  Error: No results returned - {}", e.what()));
+            tracker.mark_failed(job.job_name, e.what());
+            r.status = TrackedStatus::failed;
+            r.error = e.what();
+            ++report.summary.failed;
+            report.jobs.push_back(std::move(r));
+            continue;
+        } catch (const ProviderError& e) {
+            keep_pending(e.what());
+            ++report.summary.still_pending;
+            report.jobs.push_back(std::move(r));
+            continue;
+        }
+
+        // Save first; only then mark completed (which also restores the state file's mark).
+        const auto path = store.save(job.source, job, results);
+        tracker.mark_completed(job.job_name, clock.utc_now());
+        r.status = TrackedStatus::completed;
+        r.saved = results.size();
+        r.failed_requests = results.failed_count();
+        r.saved_to = path.string();
+        say(fmt::format("  Saved {} result(s) to {}", results.size(), path.string()));
+        if (results.failed_count() > 0)
+            say(fmt::format("  Warning: {} request(s) failed (indices {}); saved as errors, resubmit them with "
+                            "the failed subset",
+                            results.failed_count(), fmt::join(results.failed_indices(), ", ")));
+        ++report.summary.completed;
+        report.jobs.push_back(std::move(r));
+    }
+
+    say("");
+    say(std::string(60, '='));
+    say("Summary:");
+    say(fmt::format("  Checked: {}", report.summary.checked));
+    say(fmt::format("  Completed: {}", report.summary.completed));
+    say(fmt::format("  Failed: {}", report.summary.failed));
+    say(fmt::format("  Still pending: {}", report.summary.still_pending));
+    if (report.summary.refetch_requested) say(fmt::format("  Refetched: {}", report.summary.refetched));
+    say(std::string(60, '='));
+    return report;
+}
+
+}  // namespace llmbatch
