@@ -1,0 +1,223 @@
+// The fetch workflow: selection rules, console lines, and the never-lose-data rules.
+#include "llmbatch/workflow.hpp"
+
+#include <doctest/doctest.h>
+
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "llmbatch/providers/gemini.hpp"
+#include "llmbatch/service.hpp"
+#include "llmbatch/testing/gemini_emulator.hpp"
+#include "llmbatch/testing/manual_clock.hpp"
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+using llmbatch::FetchSelection;
+using llmbatch::TrackedJob;
+using llmbatch::TrackedStatus;
+using llmbatch::testing::GeminiEmulator;
+using llmbatch::testing::ManualClock;
+
+namespace {
+
+using Gemini = llmbatch::GeminiProvider<GeminiEmulator, ManualClock>;
+
+/// A tracker, a result store and a service over the emulator, in a fresh directory.
+struct World {
+    fs::path dir;
+    ManualClock clock;
+    GeminiEmulator emulator{clock};
+    llmbatch::LLMService<Gemini> service{make_gemini()};
+    llmbatch::JobTracker tracker{make_dir() / "jobs.json", dir / "state.json"};
+    llmbatch::ResultStore store{dir / "results"};
+    std::vector<std::string> lines;
+
+    World(const World&) = delete;
+    World() = default;
+    ~World() {
+        std::error_code ec;
+        fs::remove_all(dir, ec);
+    }
+
+    fs::path make_dir() {
+        const fs::path base = ::access("/dev/shm", W_OK) == 0 ? fs::path("/dev/shm") : fs::temp_directory_path();
+        std::string pattern = (base / "llmbatch-workflow-XXXXXX").string();
+        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+        dir = pattern;
+        return dir;
+    }
+    Gemini make_gemini() {
+        llmbatch::GeminiConfig config;
+        config.api_key = "k";
+        config.retry.max_attempts = 3;
+        return Gemini(config, emulator, clock);
+    }
+
+    /// Creates a job of `n` requests and tracks it.
+    std::string create(const std::string& source, std::int64_t batch, std::size_t n) {
+        llmbatch::BatchPayload payload;
+        for (std::size_t i = 0; i < n; ++i) payload.push_back({"Categorise: " + source + " item " + std::to_string(i)});
+        auto [provider, name] = service.create_batch_job(payload, {.filter_json = true});
+        TrackedJob job;
+        job.provider = provider;
+        job.job_name = name;
+        job.source = source;
+        job.batch_index = batch;
+        job.created_at = clock.utc_now();
+        tracker.add(job);
+        return name;
+    }
+
+    llmbatch::FetchReport fetch(const FetchSelection& selection) {
+        lines.clear();
+        return llmbatch::fetch_tracked_jobs(service, tracker, store, selection, clock,
+                                            [&](std::string_view l) { lines.emplace_back(l); });
+    }
+    [[nodiscard]] bool printed(std::string_view line) const {
+        return std::find(lines.begin(), lines.end(), line) != lines.end();
+    }
+    [[nodiscard]] TrackedStatus status(const std::string& name) const { return tracker.find(name)->status; }
+};
+
+FetchSelection pending_only() { return {.job_names = {}, .all_pending = true, .refetch_hours = std::nullopt}; }
+FetchSelection refetch(double hours) { return {.job_names = {}, .all_pending = false, .refetch_hours = hours}; }
+
+}  // namespace
+
+TEST_SUITE("unit") {
+
+TEST_CASE("workflow: bad selections are refused before anything changes") {
+    World w;
+    const auto name = w.create("a.md", 0, 2);
+    const auto before = w.tracker.jobs();
+    CHECK_THROWS_WITH_AS(w.fetch({.job_names = {name}, .all_pending = false, .refetch_hours = 6.0}),
+                         "--refetch-hours cannot be combined with --job-names or --check-all-pending (use one method at a time)",
+                         llmbatch::InvalidArgument);
+    CHECK_THROWS_AS(w.fetch({.job_names = {}, .all_pending = true, .refetch_hours = 1.0}), llmbatch::InvalidArgument);
+    CHECK_THROWS_WITH_AS(w.fetch({}), "No jobs specified. Use --job-names, --check-all-pending, or --refetch-hours",
+                         llmbatch::InvalidArgument);
+    CHECK_THROWS_AS(w.fetch({.job_names = {name, "batches/nope"}, .all_pending = false, .refetch_hours = std::nullopt}),
+                    llmbatch::InvalidArgument);
+    CHECK_THROWS_AS(w.fetch(refetch(0)), llmbatch::InvalidArgument);
+    CHECK_THROWS_AS(w.fetch(refetch(-2)), llmbatch::InvalidArgument);
+    CHECK(w.tracker.jobs() == before);
+}
+
+TEST_CASE("workflow: unfinished jobs stay pending; finished ones are saved, then marked completed") {
+    World w;
+    const auto name = w.create("Geography/gcse-geography.md", 0, 3);
+    auto report = w.fetch(pending_only());
+    CHECK(w.printed("  Status: PENDING (still pending)"));
+    CHECK(report.summary.still_pending == 1);
+    CHECK(w.status(name) == TrackedStatus::pending);
+
+    w.clock.advance(2h);
+    report = w.fetch(pending_only());
+    const auto file = w.store.path_for("Geography/gcse-geography.md");
+    CHECK(w.printed("Job " + name + " (Geography/gcse-geography.md batch 0)"));
+    CHECK(w.printed("  Status: SUCCEEDED"));
+    CHECK(w.printed("  Saved 3 result(s) to " + file.string()));
+    CHECK(report.summary.completed == 1);
+    CHECK(report.jobs.at(0).saved_to == file.string());
+    CHECK(w.status(name) == TrackedStatus::completed);
+    CHECK(w.tracker.is_batch_completed("Geography/gcse-geography.md", 0));
+    CHECK(w.store.load("Geography/gcse-geography.md").size() == 3);
+    // The framed summary closes the output.
+    REQUIRE(w.lines.size() >= 8);
+    const std::vector<std::string> tail(w.lines.end() - 8, w.lines.end());
+    CHECK(tail == std::vector<std::string>{"", std::string(60, '='), "Summary:", "  Checked: 1", "  Completed: 1",
+                                           "  Failed: 0", "  Still pending: 0", std::string(60, '=')});
+}
+
+TEST_CASE("workflow: a transient failure leaves the job pending; the next fetch completes it") {
+    World w;
+    const auto name = w.create("a.md", 0, 2);
+    w.clock.advance(2h);
+    w.emulator.inject_http_errors(3, 503, "UNAVAILABLE", "The service is currently unavailable.");
+    auto report = w.fetch(pending_only());
+    CHECK(report.summary.still_pending == 1);
+    CHECK(report.summary.failed == 0);
+    CHECK(w.status(name) == TrackedStatus::pending);
+    CHECK(std::any_of(w.lines.begin(), w.lines.end(), [](const std::string& l) {
+        return l.rfind("  Error checking job: ", 0) == 0 && l.find("(still pending)") != std::string::npos;
+    }));
+    report = w.fetch(pending_only());
+    CHECK(report.summary.completed == 1);
+    CHECK(w.status(name) == TrackedStatus::completed);
+}
+
+TEST_CASE("workflow: only a job the provider reports as failed, cancelled or expired leaves pending") {
+    World w;
+    const auto failed = w.create("a.md", 0, 1);
+    const auto cancelled = w.create("a.md", 1, 1);
+    const auto expired = w.create("a.md", 2, 1);
+    w.emulator.fail_job(failed, 13, "Internal error encountered.");
+    w.service.cancel_batch_job("gemini", cancelled);
+    w.emulator.expire_job(expired);
+    const auto report = w.fetch(pending_only());
+    CHECK(report.summary.failed == 3);
+    CHECK(w.status(failed) == TrackedStatus::failed);
+    CHECK(w.tracker.find(failed)->error_message == "Internal error encountered.");
+    CHECK(w.printed("  Error: Batch job failed - Internal error encountered."));
+    CHECK(w.status(cancelled) == TrackedStatus::cancelled);
+    CHECK(w.status(expired) == TrackedStatus::failed);
+    CHECK_FALSE(w.tracker.is_batch_completed("a.md", 0));
+}
+
+TEST_CASE("workflow: per-request failures are saved as errors and reported") {
+    World w;
+    w.emulator.inject_request_error(1, 3, "Request contains an invalid argument.", "INVALID_ARGUMENT");
+    const auto name = w.create("a.md", 0, 3);
+    w.clock.advance(2h);
+    const auto report = w.fetch(pending_only());
+    CHECK(report.jobs.at(0).failed_requests == 1);
+    CHECK(w.printed("  Saved 3 result(s) to " + w.store.path_for("a.md").string()));
+    CHECK(w.printed("  Warning: 1 request(s) failed (indices 1); saved as errors, resubmit them with the failed subset"));
+    CHECK(w.store.failed_request_indices("a.md", name) == std::vector<std::size_t>{1});
+}
+
+TEST_CASE("workflow: refetch prints the document's lines and replaces, never duplicates, saved lines") {
+    World w;
+    const auto geo = w.create("Geography/gcse-geography.md", 0, 10);
+    const auto hist = w.create("History/gcse-history.md", 1, 15);
+    w.clock.advance(2h);
+    (void)w.fetch(pending_only());
+    w.clock.advance(2h);
+    const auto report = w.fetch(refetch(6));
+    const std::vector<std::string> head(w.lines.begin(), w.lines.begin() + 5);
+    CHECK(head == std::vector<std::string>{
+                       "Found 2 job(s) completed within last 6.0 hour(s)",
+                       "Reset " + geo + " (Geography/gcse-geography.md batch 0) to pending",
+                       "Reset " + hist + " (History/gcse-history.md batch 1) to pending", "", "Checking 2 job(s)..."});
+    CHECK(report.summary.refetched == 2);
+    CHECK(report.summary.completed == 2);
+    CHECK(w.printed("  Refetched: 2"));
+    CHECK(w.store.load("Geography/gcse-geography.md").size() == 10);
+    CHECK(w.store.load("History/gcse-history.md").size() == 15);
+    CHECK(w.status(geo) == TrackedStatus::completed);
+
+    // A window shorter than the jobs' age selects nothing.
+    w.fetch(refetch(0.5));
+    CHECK(w.lines.front() == "No jobs to refetch");
+}
+
+TEST_CASE("workflow: a refetch whose fetch fails keeps the completion mark") {
+    World w;
+    const auto name = w.create("a.md", 0, 2);
+    w.clock.advance(2h);
+    (void)w.fetch(pending_only());
+    REQUIRE(w.tracker.is_batch_completed("a.md", 0));
+    w.service.delete_batch_job("gemini", name);  // the provider no longer has the job
+    const auto report = w.fetch(refetch(24));
+    CHECK(report.summary.still_pending == 1);
+    CHECK(w.status(name) == TrackedStatus::pending);
+    CHECK(w.tracker.is_batch_completed("a.md", 0));  // the old results stay marked as saved
+    CHECK(w.store.load("a.md").size() == 2);         // and stay on disk
+}
+
+}  // TEST_SUITE
