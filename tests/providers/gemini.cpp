@@ -248,7 +248,9 @@ TEST_CASE("every wire state maps to the normalised state; JOB_STATE_ names too")
         {"BATCH_STATE_CANCELLED", JobState::cancelled}, {"BATCH_STATE_EXPIRED", JobState::expired},
         {"JOB_STATE_RUNNING", JobState::running},       {"BATCH_STATE_UNSPECIFIED", JobState::unspecified},
         {"SOMETHING_NEW", JobState::unspecified}};
-    for (const auto& [raw, state] : cases) {
+    for (const auto& c : cases) {
+        const std::string raw = c.first;
+        const auto state = c.second;
         Json op = pending_op;
         op["metadata"]["state"] = raw;
         const auto job = Gemini::parse_operation(op);
