@@ -190,8 +190,13 @@ private:
         line["source"] = source;
         line["batch_index"] = job.batch_index;
         line["request_index"] = outcome.index;
+        // The caller's key for the request (tracked with the job) wins over the provider's own key,
+        // which only says where the request sat in the job.
         std::string key = outcome.key;
-        if (key.empty() && outcome.index < job.request_keys.size()) key = job.request_keys[outcome.index];
+        if (job.request_keys.size() == results.size() && outcome.index < job.request_keys.size())
+            key = job.request_keys[outcome.index];
+        else if (key.empty() && outcome.index < job.request_keys.size())
+            key = job.request_keys[outcome.index];
         line["request_key"] = key;
         line["labels"] = Ordered::object();
         for (const auto& [k, v] : job.labels) line["labels"][k] = v;

@@ -174,6 +174,24 @@ TEST_SUITE("unit") {
         CHECK(store.load("s").at(0)["request_key"] == "issue-8");
     }
 
+    TEST_CASE("the tracked job's keys win over the provider's positional keys") {
+        TempDir dir;
+        ResultStore store(dir.path);
+        auto job = job_named("j");
+        job.request_keys = {"issue-7", "issue-8"};
+        RequestOutcome a, b;
+        a.index = 0;
+        a.key = "0";  // as a provider fills it: the request's position in the job
+        a.value = "x";
+        b.index = 1;
+        b.key = "1";
+        b.value = "y";
+        (void)store.save("s", job, results_of("j", {a, b}));
+        const auto lines = store.load("s");
+        CHECK(lines.at(0)["request_key"] == "issue-7");
+        CHECK(lines.at(1)["request_key"] == "issue-8");
+    }
+
     TEST_CASE("a refetch replaces the job's lines in place and leaves other jobs' lines untouched") {
         TempDir dir;
         ResultStore store(dir.path);
