@@ -158,89 +158,59 @@ FetchReport fetch_tracked_jobs(Service& service, JobTracker& tracker, ResultStor
         say(fmt::format("Checking {} job(s)...", jobs.size()));
     }
 
-    for (const auto& job : jobs) {
-        FetchedJobReport r;
-        r.job_name = job.job_name;
-        r.source = job.source;
-        r.batch_index = job.batch_index;
-        r.refetched = std::find(refetched_names.begin(), refetched_names.end(), job.job_name) != refetched_names.end();
-        r.status = job.status;
-        say("");
-        say(fmt::format("Job {}", detail::describe(job)));
-        ++report.summary.checked;
-
+    enum class Outcome { completed, failed, pending };
+    // Checks one job, updates the tracker and fills `r`; says how it ended for the summary.
+    auto check = [&](const TrackedJob& job, FetchedJobReport& r) -> Outcome {
         // The provider could not be asked or did not answer: nothing is known, nothing changes.
         auto keep_pending = [&](const std::string& what) {
             r.error = what;
             say(fmt::format("  Error checking job: {} (still pending)", what));
+            return Outcome::pending;
+        };
+        // The provider reports the job ended without results.
+        auto job_failed = [&](std::string_view line, const std::string& message, bool cancelled) {
+            say(fmt::format("  Error: {} - {}", line, message));
+            if (cancelled)
+                tracker.mark_cancelled(job.job_name, message);
+            else
+                tracker.mark_failed(job.job_name, message);
+            r.status = cancelled ? TrackedStatus::cancelled : TrackedStatus::failed;
+            r.error = message;
+            return Outcome::failed;
         };
 
         BatchJob status;
         try {
             status = service.get_batch_job_status(job.provider, job.job_name);
         } catch (const ProviderError& e) {
-            keep_pending(e.what());
+            return keep_pending(e.what());
         } catch (const InvalidArgument& e) {  // e.g. the provider is not in this service
-            keep_pending(e.what());
-        }
-        if (!r.error.empty()) {
-            ++report.summary.still_pending;
-            report.jobs.push_back(std::move(r));
-            continue;
+            return keep_pending(e.what());
         }
         r.state = std::string(to_string(status.state));
-
         if (!status.done) {
             say(fmt::format("  Status: {} (still pending)", status.state));
             if (job.status != TrackedStatus::pending) tracker.reset_to_pending(job.job_name);
             r.status = TrackedStatus::pending;
-            ++report.summary.still_pending;
-            report.jobs.push_back(std::move(r));
-            continue;
+            return Outcome::pending;
         }
         say(fmt::format("  Status: {}", status.state));
-
         if (status.state != JobState::succeeded || status.error) {
-            const std::string message =
-                status.error && !status.error->message.empty() ? status.error->message : fmt::format("state {}", status.state);
-            say(fmt::format("  Error: Batch job failed - {}", message));
-            if (status.state == JobState::cancelled) {
-                tracker.mark_cancelled(job.job_name, message);
-                r.status = TrackedStatus::cancelled;
-            } else {
-                tracker.mark_failed(job.job_name, message);
-                r.status = TrackedStatus::failed;
-            }
-            r.error = message;
-            ++report.summary.failed;
-            report.jobs.push_back(std::move(r));
-            continue;
+            const std::string message = status.error && !status.error->message.empty()
+                                            ? status.error->message
+                                            : fmt::format("state {}", status.state);
+            return job_failed("Batch job failed", message, status.state == JobState::cancelled);
         }
 
         BatchResults results;
         try {
             results = service.fetch_batch_results(job.provider, job.job_name);
         } catch (const JobFailed& e) {
-            say(fmt::format("  Error: Batch job failed - {}", e.what()));
-            tracker.mark_failed(job.job_name, e.what());
-            r.status = TrackedStatus::failed;
-            r.error = e.what();
-            ++report.summary.failed;
-            report.jobs.push_back(std::move(r));
-            continue;
+            return job_failed("Batch job failed", e.what(), e.state() == "CANCELLED");
         } catch (const ResultsMissing& e) {
-            say(fmt::format("  Error: No results returned - {}", e.what()));
-            tracker.mark_failed(job.job_name, e.what());
-            r.status = TrackedStatus::failed;
-            r.error = e.what();
-            ++report.summary.failed;
-            report.jobs.push_back(std::move(r));
-            continue;
+            return job_failed("No results returned", e.what(), false);
         } catch (const ProviderError& e) {
-            keep_pending(e.what());
-            ++report.summary.still_pending;
-            report.jobs.push_back(std::move(r));
-            continue;
+            return keep_pending(e.what());
         }
 
         // Save first; only then mark completed (which also restores the state file's mark).
@@ -255,7 +225,24 @@ FetchReport fetch_tracked_jobs(Service& service, JobTracker& tracker, ResultStor
             say(fmt::format("  Warning: {} request(s) failed (indices {}); saved as errors, resubmit them with "
                             "the failed subset",
                             results.failed_count(), fmt::join(results.failed_indices(), ", ")));
-        ++report.summary.completed;
+        return Outcome::completed;
+    };
+
+    for (const auto& job : jobs) {
+        FetchedJobReport r;
+        r.job_name = job.job_name;
+        r.source = job.source;
+        r.batch_index = job.batch_index;
+        r.refetched = std::find(refetched_names.begin(), refetched_names.end(), job.job_name) != refetched_names.end();
+        r.status = job.status;
+        say("");
+        say(fmt::format("Job {}", detail::describe(job)));
+        ++report.summary.checked;
+        switch (check(job, r)) {
+            case Outcome::completed: ++report.summary.completed; break;
+            case Outcome::failed: ++report.summary.failed; break;
+            case Outcome::pending: ++report.summary.still_pending; break;
+        }
         report.jobs.push_back(std::move(r));
     }
 
