@@ -121,20 +121,9 @@ public:
         requires(BatchProvider<Providers> || ...)
     {
         validate_payload(payload);
-        std::optional<CreatedBatchJob> created;
-        std::optional<QuotaError> last_quota;
-        std::vector<std::string> skipped;
-        std::apply(
-            [&](auto&... ps) {
-                (void)((created || try_create(ps, payload, options, created, last_quota, skipped)) || ...);
-            },
-            providers_);
-        if (created) return *created;
-        if (last_quota)
-            throw QuotaError(fmt::format("All providers exceeded quota for create_batch_job (last: {})", last_quota->what()),
-                             last_quota->info());
-        throw UnsupportedOperation(fmt::format("No available provider supports create_batch_job ({})",
-                                               fmt::join(skipped, "; ")));
+        return first_available<CreatedBatchJob>(
+            "create_batch_job", []<class P>(std::type_identity<P>) { return BatchProvider<P>; },
+            [&]<class P>(P& p) { return CreatedBatchJob{std::string(P::name), p.create_batch_job(payload, options)}; });
     }
 
     /// The status of a job on the named provider.
@@ -220,14 +209,9 @@ public:
     [[nodiscard]] Json generate(const PromptSequence& prompts, std::optional<bool> filter_json = std::nullopt)
         requires(SyncProvider<Providers> || ...)
     {
-        std::optional<Json> result;
-        std::optional<QuotaError> last_quota;
-        std::apply([&](auto&... ps) { (void)((result || try_generate(ps, prompts, filter_json, result, last_quota)) || ...); },
-                   providers_);
-        if (result) return std::move(*result);
-        if (last_quota) throw QuotaError(fmt::format("All providers exceeded quota (last: {})", last_quota->what()),
-                                         last_quota->info());
-        throw UnsupportedOperation("No available provider supports generate");
+        return first_available<Json>(
+            "generate", []<class P>(std::type_identity<P>) { return SyncProvider<P>; },
+            [&]<class P>(P& p) { return p.generate(prompts, filter_json); });
     }
 
 private:
@@ -267,64 +251,48 @@ private:
         if constexpr (!std::is_void_v<R>) return std::move(*result);
     }
 
-    template <class P>
-    bool try_create(P& p, const BatchPayload& payload, const CreateOptions& options,
-                    std::optional<CreatedBatchJob>& created, std::optional<QuotaError>& last_quota,
-                    std::vector<std::string>& skipped) {
-        if constexpr (!BatchProvider<P>) {
-            skipped.push_back(fmt::format("{}: no batch support", P::name));
-            report(P::name, ProviderStatus::unsupported);
-            return false;
-        } else {
-            if (!p.is_available()) {
+    /// Runs `invoke(provider)` on the first provider that `Supports` accepts and that is available,
+    /// moving on after `QuotaError` or `UnsupportedOperation`; any other provider error is rethrown.
+    /// @throws QuotaError when every candidate was over quota; UnsupportedOperation when none could.
+    template <class R, class Supports, class Invoke>
+    R first_available(std::string_view operation, Supports, Invoke&& invoke) {
+        std::optional<R> result;
+        std::optional<QuotaError> last_quota;
+        std::vector<std::string> skipped;
+        auto attempt = [&]<class P>(P& p) {
+            if (result) return;
+            if constexpr (!Supports{}(std::type_identity<P>{})) {
+                skipped.push_back(fmt::format("{}: no support", P::name));
+                report(P::name, ProviderStatus::unsupported);
+            } else if (!p.is_available()) {
                 skipped.push_back(fmt::format("{}: not available", P::name));
                 report(P::name, ProviderStatus::unsupported);
-                return false;
+            } else {
+                try {
+                    result = invoke(p);
+                } catch (const QuotaError& e) {
+                    report(P::name, ProviderStatus::quota, &e);
+                    skipped.push_back(fmt::format("{}: over quota", P::name));
+                    last_quota = e;
+                    return;
+                } catch (const UnsupportedOperation& e) {
+                    report(P::name, ProviderStatus::unsupported, &e);
+                    skipped.push_back(fmt::format("{}: {}", P::name, e.what()));
+                    return;
+                } catch (const ProviderError& e) {
+                    report(P::name, ProviderStatus::failure, &e);
+                    throw;
+                }
+                report(P::name, ProviderStatus::success);
             }
-            try {
-                created = CreatedBatchJob{std::string(P::name), p.create_batch_job(payload, options)};
-            } catch (const QuotaError& e) {
-                report(P::name, ProviderStatus::quota, &e);
-                skipped.push_back(fmt::format("{}: over quota", P::name));
-                last_quota = e;
-                return false;
-            } catch (const UnsupportedOperation& e) {
-                report(P::name, ProviderStatus::unsupported, &e);
-                skipped.push_back(fmt::format("{}: {}", P::name, e.what()));
-                return false;
-            } catch (const ProviderError& e) {
-                report(P::name, ProviderStatus::failure, &e);
-                throw;
-            }
-            report(P::name, ProviderStatus::success);
-            return true;
-        }
-    }
-
-    template <class P>
-    bool try_generate(P& p, const PromptSequence& prompts, std::optional<bool> filter_json, std::optional<Json>& result,
-                      std::optional<QuotaError>& last_quota) {
-        if constexpr (!SyncProvider<P>) {
-            report(P::name, ProviderStatus::unsupported);
-            return false;
-        } else {
-            if (!p.is_available()) {
-                report(P::name, ProviderStatus::unsupported);
-                return false;
-            }
-            try {
-                result = p.generate(prompts, filter_json);
-            } catch (const QuotaError& e) {
-                report(P::name, ProviderStatus::quota, &e);
-                last_quota = e;
-                return false;
-            } catch (const ProviderError& e) {
-                report(P::name, ProviderStatus::failure, &e);
-                throw;
-            }
-            report(P::name, ProviderStatus::success);
-            return true;
-        }
+        };
+        std::apply([&](auto&... ps) { (attempt(ps), ...); }, providers_);
+        if (result) return std::move(*result);
+        if (last_quota)
+            throw QuotaError(fmt::format("All providers exceeded quota for {} (last: {})", operation, last_quota->what()),
+                             last_quota->info());
+        throw UnsupportedOperation(
+            fmt::format("No available provider supports {} ({})", operation, fmt::join(skipped, "; ")));
     }
 
     std::tuple<Providers...> providers_;
