@@ -3,6 +3,8 @@
 
 #include <doctest/doctest.h>
 
+#include "../support/temp_dir.hpp"
+
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
@@ -31,21 +33,8 @@ using llmbatch::detail::remove_stale_temporaries;
 namespace {
 
 /// A fresh directory, removed with its content at the end of the test.
-struct TempDir {
-    fs::path path;
-    explicit TempDir(bool in_memory = false) {
-        fs::path base = fs::temp_directory_path();
-        if (in_memory && ::access("/dev/shm", W_OK) == 0) base = "/dev/shm";
-        std::string pattern = (base / "llmbatch-file-io-XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        path = pattern;
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
+struct TempDir : llmbatch_test::TempDir {
+    explicit TempDir(bool in_memory = false) : llmbatch_test::TempDir("llmbatch-file-io", in_memory) {}
 };
 
 std::set<std::string> names_in(const fs::path& dir) {

@@ -3,6 +3,8 @@
 
 #include <doctest/doctest.h>
 
+#include "../support/temp_dir.hpp"
+
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -26,19 +28,8 @@ using llmbatch::TrackedJob;
 namespace {
 
 /// A fresh directory, removed with its content at the end of the test.
-struct TempDir {
-    fs::path path;
-    TempDir() {
-        std::string pattern = (fs::temp_directory_path() / "llmbatch-results-XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        path = pattern;
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
+struct TempDir : llmbatch_test::TempDir {
+    TempDir() : llmbatch_test::TempDir("llmbatch-results") {}
 };
 
 std::string slurp(const fs::path& p) {

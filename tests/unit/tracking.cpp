@@ -4,6 +4,8 @@
 
 #include <doctest/doctest.h>
 
+#include "../support/temp_dir.hpp"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -47,21 +49,8 @@ namespace {
 /// A fresh directory, removed with its content at the end of the test. `in_memory` puts it on
 /// tmpfs when there is one, which keeps tests that commit many transactions fast (every commit
 /// syncs to disk otherwise).
-struct TempDir {
-    fs::path path;
-    explicit TempDir(bool in_memory = true) {
-        fs::path base = fs::temp_directory_path();
-        if (in_memory && ::access("/dev/shm", W_OK) == 0) base = "/dev/shm";
-        std::string pattern = (base / "llmbatch-tracking-XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        path = pattern;
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    ~TempDir() {
-        std::error_code ec;
-        fs::remove_all(path, ec);
-    }
+struct TempDir : llmbatch_test::TempDir {
+    explicit TempDir(bool in_memory = true) : llmbatch_test::TempDir("llmbatch-tracking", in_memory) {}
     [[nodiscard]] fs::path tracking() const { return path / "batch_jobs.json"; }
     [[nodiscard]] fs::path state() const { return path / "batch_state.json"; }
     [[nodiscard]] JobTracker tracker() const { return JobTracker(tracking(), state()); }

@@ -3,7 +3,7 @@
 
 #include <doctest/doctest.h>
 
-#include <unistd.h>
+#include "../support/temp_dir.hpp"
 
 #include <chrono>
 #include <filesystem>
@@ -29,28 +29,15 @@ using Gemini = llmbatch::GeminiProvider<GeminiEmulator, ManualClock>;
 
 /// A tracker, a result store and a service over the emulator, in a fresh directory.
 struct World {
-    fs::path dir;
+    llmbatch_test::TempDir tmp{"llmbatch-workflow", true};
+    fs::path dir = tmp.path;
     ManualClock clock;
     GeminiEmulator emulator{clock};
     llmbatch::LLMService<Gemini> service{make_gemini()};
-    llmbatch::JobTracker tracker{make_dir() / "jobs.json", dir / "state.json"};
+    llmbatch::JobTracker tracker{dir / "jobs.json", dir / "state.json"};
     llmbatch::ResultStore store{dir / "results"};
     std::vector<std::string> lines;
 
-    World(const World&) = delete;
-    World() = default;
-    ~World() {
-        std::error_code ec;
-        fs::remove_all(dir, ec);
-    }
-
-    fs::path make_dir() {
-        const fs::path base = ::access("/dev/shm", W_OK) == 0 ? fs::path("/dev/shm") : fs::temp_directory_path();
-        std::string pattern = (base / "llmbatch-workflow-XXXXXX").string();
-        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
-        dir = pattern;
-        return dir;
-    }
     Gemini make_gemini() {
         llmbatch::GeminiConfig config;
         config.api_key = "k";
