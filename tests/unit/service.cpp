@@ -17,6 +17,8 @@
 #include "llmbatch/http.hpp"
 #include "llmbatch/model.hpp"
 #include "llmbatch/providers/gemini.hpp"
+#include "llmbatch/testing/gemini_emulator.hpp"
+#include "llmbatch/testing/manual_clock.hpp"
 
 namespace {
 
@@ -695,4 +697,31 @@ TEST_SUITE("unit") {
               "/v1beta/batches/4m855v7q30kc7gtzcigdg9m72o87s08w33vp");
         CHECK(service.provider<FullProvider<Alpha>>().log.calls.empty());
     }
+
+TEST_CASE("wait_for_job through the service polls the named provider until the job is done") {
+    using namespace std::chrono_literals;
+    llmbatch::testing::ManualClock clock;
+    llmbatch::testing::GeminiEmulator emulator(clock);  // PENDING 20 s, then RUNNING 40 s
+    llmbatch::GeminiConfig config;
+    config.api_key = "k";
+    LLMService service{llmbatch::GeminiProvider<llmbatch::testing::GeminiEmulator, llmbatch::testing::ManualClock>(
+        config, emulator, clock)};
+    const auto [provider_name, job_name] = service.create_batch_job({{"x"}});
+    llmbatch::PollPolicy policy;
+    policy.initial_interval = 10s;
+    policy.multiplier = 1.0;
+    policy.jitter = 0;
+    std::vector<llmbatch::JobState> states;
+    const auto job = service.wait_for_job(provider_name, job_name, clock, policy, [&](const BatchJob& j) {
+        states.push_back(j.state);
+        return llmbatch::WaitControl::keep_waiting;
+    });
+    CHECK(job.state == llmbatch::JobState::succeeded);
+    CHECK(clock.elapsed() == 60s);  // looked at 0, 10, ..., 60 s
+    CHECK(states.size() == 7);
+    CHECK(states.front() == llmbatch::JobState::pending);
+    CHECK(states[2] == llmbatch::JobState::running);
+    CHECK_THROWS_AS((void)service.wait_for_job("nope", job_name, clock, policy), llmbatch::InvalidArgument);
+}
+
 }
