@@ -42,6 +42,27 @@ inline constexpr std::string_view utf8_bom = "\xEF\xBB\xBF";
     return i < text.size() && (text[i] == '}' || text[i] == ']');
 }
 
+/// Follows JSON strings through a scan: `step(ch)` takes the next byte and says whether it
+/// belongs to a string (its quotes included), minding escaped quotes.
+struct JsonStringScan {
+    bool in_string = false;
+    bool escaped = false;
+
+    constexpr bool step(char ch) noexcept {
+        if (in_string) {
+            if (escaped)
+                escaped = false;
+            else if (ch == '\\')
+                escaped = true;
+            else if (ch == '"')
+                in_string = false;
+            return true;
+        }
+        in_string = ch == '"';
+        return in_string;
+    }
+};
+
 /// Reads `text` from an opening bracket as JSON input in which every trailing comma reads as
 /// a space. A trailing comma is a comma outside strings that follows a value (not `[`, `{`,
 /// `,` or `:`) and precedes, past whitespace only, `}` or `]`. Byte offsets are those of
@@ -61,22 +82,15 @@ public:
 
     [[nodiscard]] char operator*() const noexcept {
         const char ch = text_[pos_];
-        if (ch == ',' && !in_string_ && after_value() && closer_follows(text_, pos_ + 1)) return ' ';
+        if (ch == ',' && !strings_.in_string && after_value() && closer_follows(text_, pos_ + 1)) return ' ';
         return ch;
     }
 
     TrailingCommaReader& operator++() noexcept {
         const char ch = text_[pos_];
-        if (in_string_) {
-            if (escaped_)
-                escaped_ = false;
-            else if (ch == '\\')
-                escaped_ = true;
-            else if (ch == '"')
-                in_string_ = false;
-            last_ = ch;
-        } else if (ch == '"') {
-            in_string_ = true;
+        const bool was_in_string = strings_.in_string;
+        if (strings_.step(ch)) {
+            if (was_in_string) last_ = ch;  // the opening quote is not yet a value
         } else if (!is_json_space(ch)) {
             last_ = ch;
         }
@@ -101,8 +115,7 @@ private:
 
     std::string_view text_;
     std::size_t pos_ = 0;
-    bool in_string_ = false;
-    bool escaped_ = false;
+    JsonStringScan strings_;
     char last_ = '[';  // the last byte outside strings that is not whitespace
 };
 
@@ -365,23 +378,11 @@ private:
             for (const std::size_t open : stack_) close_[open] = outcome;
             stack_.clear();
         };
-        bool in_string = false;
-        bool escaped = false;
+        JsonStringScan strings;
         for (std::size_t i = start + 1; i < text_.size(); ++i) {
             const char ch = text_[i];
-            if (in_string) {
-                if (escaped)
-                    escaped = false;
-                else if (ch == '\\')
-                    escaped = true;
-                else if (ch == '"')
-                    in_string = false;
-                continue;
-            }
+            if (strings.step(ch)) continue;
             switch (ch) {
-                case '"':
-                    in_string = true;
-                    break;
                 case '{':
                 case '[': {
                     const std::size_t known = close_[i];
@@ -440,20 +441,11 @@ private:
     /// Brackets inside strings are left alone. Returns the number of bytes examined.
     std::size_t reject_nested(std::size_t p, std::size_t error_end) {
         const std::size_t limit = std::min(error_end - 1, text_.size());
-        bool in_string = false;
-        bool escaped = false;
+        JsonStringScan strings;
         for (std::size_t q = p + 1; q < limit; ++q) {
             const char ch = text_[q];
-            if (in_string) {
-                if (escaped)
-                    escaped = false;
-                else if (ch == '\\')
-                    escaped = true;
-                else if (ch == '"')
-                    in_string = false;
-            } else if (ch == '"') {
-                in_string = true;
-            } else if (ch == '{' || ch == '[') {
+            if (strings.step(ch)) continue;
+            if (ch == '{' || ch == '[') {
                 const std::size_t c = close_[q];
                 if (c == unclosed || (is_settled_span(c) && c >= error_end)) rejected_[q] = true;
             }
