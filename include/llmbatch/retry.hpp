@@ -154,13 +154,13 @@ template <class Send, Clock ClockT>
     const int attempts = std::max(policy.max_attempts, 1);
     for (int attempt = 1;; ++attempt) {
         std::optional<std::chrono::milliseconds> server_delay;
-        bool retry = false;
         try {
             HttpResponse response = send(request);
             if (response.ok() || !is_retryable_status(response.status) || attempt >= attempts) return response;
             // A 429 means the request was refused, so even a create is safe to repeat.
-            retry = idempotency == Idempotency::idempotent || response.status == 429 || policy.retry_unsafe_creates;
-            if (!retry) return response;
+            const bool safe =
+                idempotency == Idempotency::idempotent || response.status == 429 || policy.retry_unsafe_creates;
+            if (!safe) return response;
             server_delay = server_retry_delay(response, clock.utc_now());
             if (server_delay && *server_delay > policy.max_server_delay) return response;
         } catch (const TransportError& e) {
