@@ -195,8 +195,7 @@ public:
 
     /// The job's current status.
     [[nodiscard]] BatchJob get_batch_job(const std::string& job_name) {
-        const auto id = job_id(job_name);
-        return parse_operation(call("GET", api_url("batches/" + id), {}, "get batch job batches/" + id));
+        return parse_operation(get_operation("batches/" + job_id(job_name)));
     }
 
     /// Every batch job of this API key, across all pages.
@@ -239,9 +238,8 @@ public:
     ///         failed, was cancelled or expired (with the API's message); ResultsMissing when a
     ///         finished job holds no results.
     [[nodiscard]] BatchResults fetch_batch_results(const std::string& job_name, const FetchOptions& options = {}) {
-        const auto id = job_id(job_name);
-        const std::string full = "batches/" + id;
-        const Json op = call("GET", api_url(full), {}, "get batch job " + full);
+        const std::string full = "batches/" + job_id(job_name);
+        const Json op = get_operation(full);
         const BatchJob job = parse_operation(op);
         if (!job.done)
             throw JobNotReady(fmt::format("Batch job {} ({}) is not completed yet. Current state: {}", full, name,
@@ -297,7 +295,7 @@ public:
             throw ProviderError(fmt::format("{}: generate content returned no text ({})", name,
                                             detail::gemini_no_text_reason(reply)),
                                 ProviderErrorInfo{std::string(name), 200, {}, {}, false});
-        return filter_json_text(*text);
+        return llmbatch::filter_json(*text);  // qualified: the parameter shadows it
     }
 
     // ---- wire translation (public for tests and for tools that read stored replies) ----------
@@ -383,6 +381,9 @@ private:
         return std::string(id);
     }
 
+    /// The Operation of job `full` (`batches/{id}`, already checked).
+    [[nodiscard]] Json get_operation(const std::string& full) { return call("GET", api_url(full), {}, "get batch job " + full); }
+
     /// Removes the API key from text that came back from the network.
     [[nodiscard]] std::string redact(std::string text) const {
         const auto& key = config_.api_key;
@@ -397,14 +398,21 @@ private:
                              ProviderErrorInfo{std::string(name), 0, {}, std::string(why), false});
     }
 
-    /// Sends one request and returns the parsed JSON reply, or throws the typed error.
-    Json call(std::string method, std::string url, std::string body, const std::string& what,
-              Idempotency idempotency = Idempotency::idempotent) {
+    /// Sends one authenticated request and returns the successful response, or throws the typed error.
+    HttpResponse exchange(std::string method, std::string url, std::string body, const std::string& what,
+                          Idempotency idempotency = Idempotency::idempotent) {
         HttpRequest request{std::move(method), std::move(url), {}, std::move(body)};
         request.headers.set("x-goog-api-key", config_.api_key);
         if (!request.body.empty()) request.headers.set("Content-Type", "application/json");
-        const HttpResponse response = send(request, what, idempotency);
+        HttpResponse response = send(request, what, idempotency);
         if (!response.ok()) throw_http_error(response, what);
+        return response;
+    }
+
+    /// `exchange`, with the reply parsed as JSON.
+    Json call(std::string method, std::string url, std::string body, const std::string& what,
+              Idempotency idempotency = Idempotency::idempotent) {
+        const HttpResponse response = exchange(std::move(method), std::move(url), std::move(body), what, idempotency);
         if (response.body.empty()) return Json::object();
         Json parsed = Json::parse(response.body, nullptr, false);
         if (parsed.is_discarded())
@@ -432,8 +440,7 @@ private:
             status.message = detail::excerpt(response.body, 200);
         status.message = redact(status.message);
         const int http = response.status;
-        ProviderErrorInfo info{std::string(name), http, status.status, status.message,
-                               http == 429 || http == 500 || http == 502 || http == 503 || http == 504};
+        ProviderErrorInfo info{std::string(name), http, status.status, status.message, is_retryable_status(http)};
         const std::string message =
             fmt::format("{}: {} failed: HTTP {}{}{}", name, what, http, status.status.empty() ? "" : " " + status.status,
                         status.message.empty() ? "" : ": " + status.message);
@@ -441,8 +448,6 @@ private:
         if (http == 404) throw NotFoundError(message, std::move(info));
         throw ProviderError(message, std::move(info));
     }
-
-    [[nodiscard]] static Json filter_json_text(const std::string& text) { return filter_json(text); }
 
     /// Turns one result item (`{"response": ...}` or `{"error": ...}`) into an outcome.
     [[nodiscard]] static RequestOutcome outcome_of(const Json& item, std::size_t index, std::string key, bool default_json,
@@ -538,13 +543,9 @@ private:
                                                   bool default_json, std::optional<bool> forced_json) {
         if (file.rfind("files/", 0) != 0 || file.find_first_of("?#/", 6) != std::string::npos)
             throw bad_reply("download results of " + job_name, "unexpected responsesFile name");
-        HttpRequest request{"GET",
-                            fmt::format("{}/download/{}/{}:download?alt=media", config_.base_url, config_.api_version, file),
-                            {},
-                            {}};
-        request.headers.set("x-goog-api-key", config_.api_key);
-        const HttpResponse response = send(request, "download results of " + job_name, Idempotency::idempotent);
-        if (!response.ok()) throw_http_error(response, "download results of " + job_name);
+        const HttpResponse response =
+            exchange("GET", fmt::format("{}/download/{}/{}:download?alt=media", config_.base_url, config_.api_version, file),
+                     {}, "download results of " + job_name);
         std::vector<Json> lines;
         std::string_view body = response.body;
         for (std::size_t line_no = 1; !body.empty(); ++line_no) {
