@@ -266,11 +266,9 @@ private:
     /// another `--emulator-state`) already gave, which the tracking file may still hold. Starting
     /// the sequence at a random point keeps the names apart.
     void start_fresh() {
-        Json state = emulator_.to_json();
         std::random_device random;
         const std::uint64_t start = ((static_cast<std::uint64_t>(random()) << 20) ^ random()) % (1ULL << 40);
-        state["nextSequence"] = start + 1;
-        emulator_.restore(state);
+        emulator_.set_next_job_number(start + 1);
     }
 
     Emulator emulator_;

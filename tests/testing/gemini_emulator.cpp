@@ -708,4 +708,19 @@ TEST_SUITE("testing") {
         REQUIRE(created.has_value());
         CHECK(*created >= std::chrono::time_point_cast<std::chrono::seconds>(before));
     }
+
+TEST_CASE("emulator: set_next_job_number renumbers later jobs, and their names with them") {
+    ManualClock clock_a, clock_b;
+    GeminiEmulator a(clock_a), b(clock_b);
+    b.set_next_job_number(1000);
+    const auto first = create(a, {"x"});
+    const auto renumbered = create(b, {"x"});
+    CHECK(first != renumbered);
+    CHECK_THROWS_AS(b.set_next_job_number(1000), std::invalid_argument);  // job 1000 exists
+    CHECK_THROWS_AS(GeminiEmulator(clock_a).set_next_job_number(0), std::invalid_argument);
+    b.set_next_job_number(5000);
+    (void)create(b, {"y"});
+    CHECK(b.to_json()["nextSequence"] == 5001);
+}
+
 }

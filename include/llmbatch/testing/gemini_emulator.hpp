@@ -1040,6 +1040,20 @@ public:
             detail::EmulatedHttpError{count, http_status, std::move(status), std::move(message), std::move(retry_after)});
     }
 
+    /// Numbers the jobs created afterwards from `number` on; job names derive from these numbers.
+    /// A tool that keeps the emulator's jobs in a file can start a fresh file at a random number,
+    /// so its job names never repeat those of an older file.
+    /// @throws std::invalid_argument when `number` is not above every existing job's number.
+    void set_next_job_number(std::uint64_t number) {
+        std::lock_guard lock(state_->mutex);
+        for (const auto& job : state_->jobs)
+            if (number <= job.sequence)
+                throw std::invalid_argument(fmt::format(
+                    "set_next_job_number({}): job {} already has number {}", number, job.name, job.sequence));
+        if (number == 0) throw std::invalid_argument("set_next_job_number(0): job numbers start at 1");
+        state_->next_sequence = number;
+    }
+
     /// Jobs created afterwards list their results in reverse order (each still echoes its metadata).
     void set_out_of_order(bool reversed) {
         std::lock_guard lock(state_->mutex);
