@@ -101,6 +101,13 @@ public:
     using ProviderError::ProviderError;
 };
 
+/// The provider refused the credentials (HTTP 401) or the access (HTTP 403): a missing, wrong
+/// or revoked API key, or a key without permission for the call.
+class AuthenticationError : public ProviderError {
+public:
+    using ProviderError::ProviderError;
+};
+
 /// The provider does not know the job or resource (HTTP 404).
 class NotFoundError : public ProviderError {
 public:

@@ -1,11 +1,15 @@
 #pragma once
 /// @file retry.hpp
-/// Retries of transient failures: `RetryPolicy`, the delay a server asks for (`Retry-After`,
-/// Google's `RetryInfo.retryDelay`), and `retry_call`, which runs one provider call under a
-/// policy with every wait going through the `Clock`.
+/// Retries of transient failures: `RetryPolicy` (how often and how long to wait), `RetryRules`
+/// (which failed responses a provider considers transient, and the delay its server asks for),
+/// and `send_with_retries`, which runs one exchange under both with every wait going through the
+/// `Clock`.
 ///
-/// What is retried: `TransportError`, and HTTP 429, 500, 502, 503 and 504. What is not:
-/// everything else (400, 401, 403, 404, ...), which surfaces at once with the API's message.
+/// What is retried by default (`RetryRules{}`): `TransportError`, and HTTP 429, 500, 502, 503 and
+/// 504, waiting what `Retry-After` or `retry-after-ms` asks for when present. Everything else (400,
+/// 401, 403, 404, ...) surfaces at once with the API's message. A provider replaces the rules with
+/// its own: a permanent quota error (a 429 that no wait cures) is not retried, an "overloaded"
+/// status is, and a delay carried in the error body is honoured.
 ///
 /// Creating a batch job is not idempotent: two creates make two paid jobs. A create is
 /// therefore retried only when the service certainly did not take it: a 429 (refused), or a
@@ -22,10 +26,7 @@
 #include <string>
 #include <string_view>
 
-#include <nlohmann/json.hpp>
-
 #include "llmbatch/clock.hpp"
-#include "llmbatch/detail/json_util.hpp"
 #include "llmbatch/error.hpp"
 #include "llmbatch/http.hpp"
 
@@ -62,22 +63,6 @@ enum class Idempotency { idempotent, not_idempotent };
 
 namespace detail {
 
-/// Parses a protobuf JSON Duration such as `"30s"` or `"1.500s"`.
-[[nodiscard]] inline std::optional<std::chrono::milliseconds> parse_proto_duration(std::string_view s) {
-    if (s.size() < 2 || s.back() != 's') return std::nullopt;
-    s.remove_suffix(1);
-    double seconds = 0;
-    std::size_t i = 0;
-    bool digits = false;
-    for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i, digits = true) seconds = seconds * 10 + (s[i] - '0');
-    if (i < s.size() && s[i] == '.') {
-        double scale = 0.1;
-        for (++i; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i, scale /= 10, digits = true) seconds += (s[i] - '0') * scale;
-    }
-    if (!digits || i != s.size()) return std::nullopt;
-    return std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(seconds * 1000)));
-}
-
 /// Parses an IMF-fixdate (`Sun, 06 Nov 1994 08:49:37 GMT`), the HTTP-date form in use.
 [[nodiscard]] inline std::optional<std::chrono::system_clock::time_point> parse_http_date(std::string_view s) {
     using namespace std::chrono;
@@ -104,27 +89,29 @@ namespace detail {
 
 }  // namespace detail
 
-/// The delay a failed response asks for: its `Retry-After` header (delta-seconds or HTTP-date,
-/// relative to `utc_now`), else a `google.rpc.RetryInfo` `retryDelay` in the error details.
+/// The delay a failed response asks for in its headers: `retry-after-ms` (milliseconds), else
+/// `Retry-After` (delta-seconds, or an HTTP-date relative to `utc_now`).
 [[nodiscard]] inline std::optional<std::chrono::milliseconds> server_retry_delay(
     const HttpResponse& response, std::chrono::system_clock::time_point utc_now) {
     using namespace std::chrono;
-    if (auto header = response.headers.get("Retry-After")) {
-        std::string_view v = *header;
+    auto trimmed = [](std::string_view v) {
         while (!v.empty() && v.front() == ' ') v.remove_prefix(1);
         while (!v.empty() && v.back() == ' ') v.remove_suffix(1);
-        if (!v.empty() && std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; }) && v.size() < 10)
-            return duration_cast<milliseconds>(seconds(std::stoll(std::string(v))));
+        return v;
+    };
+    auto digits = [](std::string_view v) {
+        return !v.empty() && v.size() < 10 && std::all_of(v.begin(), v.end(), [](char c) { return c >= '0' && c <= '9'; });
+    };
+    if (auto header = response.headers.get("retry-after-ms")) {
+        const std::string_view v = trimmed(*header);
+        if (digits(v)) return milliseconds(std::stoll(std::string(v)));
+    }
+    if (auto header = response.headers.get("Retry-After")) {
+        const std::string_view v = trimmed(*header);
+        if (digits(v)) return duration_cast<milliseconds>(seconds(std::stoll(std::string(v))));
         if (auto when = detail::parse_http_date(v))
             return std::max(milliseconds(0), duration_cast<milliseconds>(*when - utc_now));
     }
-    const auto body = nlohmann::json::parse(response.body, nullptr, false);
-    if (body.is_discarded()) return std::nullopt;
-    const auto* details = detail::find_path(body, {"error", "details"});
-    if (!details || !details->is_array()) return std::nullopt;
-    for (const auto& d : *details)
-        if (detail::get_string(d, "@type") == "type.googleapis.com/google.rpc.RetryInfo")
-            if (auto delay = detail::parse_proto_duration(detail::get_string(d, "retryDelay"))) return delay;
     return std::nullopt;
 }
 
@@ -142,13 +129,25 @@ namespace detail {
     return std::chrono::milliseconds(static_cast<std::int64_t>(capped));
 }
 
+/// Which failed responses a provider treats as transient, and how long its server asks to wait.
+/// Plain function pointers, so a provider's rules are a `constexpr` value.
+struct RetryRules {
+    /// True when a failed (non-2xx) response is worth repeating.
+    bool (*retryable)(const HttpResponse& failed) = [](const HttpResponse& r) { return is_retryable_status(r.status); };
+    /// The delay the server asks for before the next attempt, if it says.
+    std::optional<std::chrono::milliseconds> (*server_delay)(const HttpResponse& failed,
+                                                             std::chrono::system_clock::time_point utc_now) =
+        &server_retry_delay;
+};
+
 /// Sends `request` through `send` (a callable `HttpRequest -> HttpResponse` that throws
-/// `TransportError`), retrying transient failures under `policy` and sleeping through `clock`.
+/// `TransportError`), retrying transient failures under `policy` and the provider's `rules`,
+/// and sleeping through `clock`.
 /// Returns the final response, which may still be an error status for the caller to translate.
 /// @throws TransportError when the last attempt failed in transport.
 template <class Send, Clock ClockT>
 [[nodiscard]] HttpResponse send_with_retries(Send&& send, const HttpRequest& request, const RetryPolicy& policy,
-                                             Idempotency idempotency, ClockT& clock) {
+                                             Idempotency idempotency, ClockT& clock, const RetryRules& rules = {}) {
     std::mt19937_64 rng(policy.seed ^ std::hash<std::string>{}(request.url));
     std::uniform_real_distribution<double> unit(-1.0, 1.0);
     const int attempts = std::max(policy.max_attempts, 1);
@@ -156,12 +155,12 @@ template <class Send, Clock ClockT>
         std::optional<std::chrono::milliseconds> server_delay;
         try {
             HttpResponse response = send(request);
-            if (response.ok() || !is_retryable_status(response.status) || attempt >= attempts) return response;
+            if (response.ok() || !rules.retryable(response) || attempt >= attempts) return response;
             // A 429 means the request was refused, so even a create is safe to repeat.
             const bool safe =
                 idempotency == Idempotency::idempotent || response.status == 429 || policy.retry_unsafe_creates;
             if (!safe) return response;
-            server_delay = server_retry_delay(response, clock.utc_now());
+            server_delay = rules.server_delay(response, clock.utc_now());
             if (server_delay && *server_delay > policy.max_server_delay) return response;
         } catch (const TransportError& e) {
             const bool safe = idempotency == Idempotency::idempotent || !e.request_may_have_been_sent() ||

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <vector>
 
+#include "llmbatch/providers/gemini/wire.hpp"
 #include "llmbatch/testing/manual_clock.hpp"
 
 using namespace std::chrono_literals;
@@ -140,8 +141,42 @@ TEST_CASE("retry: Google RetryInfo.retryDelay in the error details") {
         "details": [{"@type": "type.googleapis.com/google.rpc.Help"},
                     {"@type": "type.googleapis.com/google.rpc.RetryInfo", "retryDelay": "12.5s"}]}})";
     Script send{{429, 200}, {}, {body}};
-    (void)llmbatch::send_with_retries(send, HttpRequest{}, no_jitter(), Idempotency::idempotent, clock);
+    (void)llmbatch::send_with_retries(send, HttpRequest{}, no_jitter(), Idempotency::idempotent, clock,
+                                      llmbatch::GeminiWire::retry_rules);
     CHECK(clock.sleeps() == as_durations({12500ms}));
+    // The default rules know nothing of Google's RetryInfo: the computed backoff applies.
+    ManualClock plain;
+    Script again{{429, 200}, {}, {body}};
+    (void)llmbatch::send_with_retries(again, HttpRequest{}, no_jitter(), Idempotency::idempotent, plain);
+    CHECK(plain.sleeps() == as_durations({1000ms}));
+}
+
+TEST_CASE("retry: retry-after-ms wins over Retry-After") {
+    ManualClock clock;
+    Script send{{503, 200}, {llmbatch::HttpHeaders{{"retry-after-ms", "1500"}, {"Retry-After", "9"}}}};
+    (void)llmbatch::send_with_retries(send, HttpRequest{}, no_jitter(), Idempotency::idempotent, clock);
+    CHECK(clock.sleeps() == as_durations({1500ms}));
+}
+
+TEST_CASE("retry: a provider's rules decide what is transient") {
+    // A provider whose 429 with "insufficient_quota" is permanent and whose 529 is transient.
+    constexpr llmbatch::RetryRules rules{
+        [](const HttpResponse& r) {
+            if (r.status == 429) return r.body.find("insufficient_quota") == std::string::npos;
+            return r.status == 529 || r.status >= 500;
+        },
+        &llmbatch::server_retry_delay};
+    ManualClock clock;
+    Script permanent{{429, 200}, {}, {R"({"error": {"code": "insufficient_quota"}})"}};
+    CHECK(llmbatch::send_with_retries(permanent, HttpRequest{}, no_jitter(), Idempotency::idempotent, clock, rules)
+              .status == 429);
+    CHECK(permanent.calls == 1);
+    Script overloaded{{529, 529, 200}};
+    CHECK(llmbatch::send_with_retries(overloaded, HttpRequest{}, no_jitter(), Idempotency::idempotent, clock, rules)
+              .status == 200);
+    CHECK(overloaded.calls == 3);
+    Script plain{{529, 200}};
+    CHECK(llmbatch::send_with_retries(plain, HttpRequest{}, no_jitter(), Idempotency::idempotent, clock).status == 529);
 }
 
 TEST_CASE("retry: a server delay above max_server_delay ends the retries") {

@@ -1,0 +1,52 @@
+#pragma once
+/// @file providers/common/credentials.hpp
+/// API keys: where a provider finds its key (`resolve_api_key`), and how it keeps the key out of
+/// every text that leaves it (`Redactor`).
+///
+/// **Example**:
+/// ```cpp
+/// const std::string key = llmbatch::resolve_api_key(config.api_key, "OPENAI_API_KEY");
+/// llmbatch::Redactor redactor(key);
+/// throw ProviderError(redactor(server_message), ...);   // "... [REDACTED] ..."
+/// ```
+
+#include <cstdlib>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace llmbatch {
+
+/// The key a provider uses: `configured` when not empty, else the environment variable
+/// `env_var` (empty when that is unset too).
+[[nodiscard]] inline std::string resolve_api_key(std::string configured, const char* env_var) {
+    if (configured.empty() && env_var != nullptr)
+        if (const char* env = std::getenv(env_var)) configured = env;
+    return configured;
+}
+
+/// Replaces every occurrence of a secret (an API key) in text that came back from a server or a
+/// transport with `[REDACTED]`. Secrets shorter than 4 characters are not searched for (they
+/// would match ordinary text); an empty secret redacts nothing.
+class Redactor {
+public:
+    static constexpr std::string_view mark = "[REDACTED]";
+
+    Redactor() = default;
+    explicit Redactor(std::string secret) : secret_(std::move(secret)) {}
+
+    /// `text` with every occurrence of the secret replaced.
+    [[nodiscard]] std::string operator()(std::string text) const {
+        if (secret_.size() < 4) return text;
+        for (auto pos = text.find(secret_); pos != std::string::npos; pos = text.find(secret_, pos + mark.size()))
+            text.replace(pos, secret_.size(), mark);
+        return text;
+    }
+
+    [[nodiscard]] const std::string& secret() const noexcept { return secret_; }
+
+private:
+    std::string secret_;
+};
+
+}  // namespace llmbatch
