@@ -78,6 +78,21 @@ Json succeeded_op(Json items, const std::string& count) {
 
 TEST_SUITE("providers") {
 
+TEST_CASE("GeminiConfig's generation defaults are the document's") {
+    const llmbatch::GenerationConfig config = llmbatch::GeminiConfig{}.generation;
+    CHECK(config.model == "gemini-2.5-flash");
+    REQUIRE(config.temperature.has_value());
+    CHECK(*config.temperature == doctest::Approx(0.2));
+    REQUIRE(config.thinking_budget.has_value());
+    CHECK(*config.thinking_budget == 24576);
+    CHECK_FALSE(config.max_output_tokens.has_value());
+    CHECK_FALSE(config.system_prompt.has_value());
+    CHECK_FALSE(config.filter_json);
+    CHECK(config.json_mime_type_when_filtering);
+    CHECK(llmbatch::GeminiConfig::default_model == "gemini-2.5-flash");
+    CHECK(llmbatch::GeminiConfig::max_thinking_budget == 24576);
+}
+
 TEST_CASE("create_batch_job sends the documented request, golden") {
     FakeTransport t;
     t.on("POST", "/v1beta/models/gemini-2.5-flash:batchGenerateContent", json_response(200, pending_op));
@@ -186,6 +201,7 @@ TEST_CASE("create_batch_job refuses a body over the inline size limit, before se
     FakeTransport t;
     auto c = config_with_key();
     c.max_inline_bytes = 1000;
+    c.files_for_large_jobs = false;
     auto gemini = make(t, c);
     try {
         (void)gemini.create_batch_job({{std::string(2000, 'x')}});
@@ -197,7 +213,9 @@ TEST_CASE("create_batch_job refuses a body over the inline size limit, before se
     // Just under the default 20 MB limit goes through.
     FakeTransport t2;
     t2.on("POST", "/v1beta/models/gemini-2.5-flash:batchGenerateContent", json_response(200, pending_op));
-    auto big = make(t2);
+    auto inline_only = config_with_key();
+    inline_only.files_for_large_jobs = false;
+    auto big = make(t2, inline_only);
     CHECK_NOTHROW((void)big.create_batch_job({{std::string(19'000'000, 'y')}}));
     CHECK_THROWS_AS((void)big.create_batch_job({{std::string(20'000'001, 'y')}}), llmbatch::InvalidArgument);
     CHECK(t2.call_count() == 1);

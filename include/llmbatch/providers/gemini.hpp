@@ -1,8 +1,9 @@
 #pragma once
 /// @file providers/gemini.hpp
 /// `GeminiProvider<Transport, Clock>`: the Gemini Developer API batch surface
-/// (`models/{model}:batchGenerateContent`, `batches/{id}`, `:cancel`, list, delete) and the
-/// synchronous `generateContent`, over any `HttpTransport`.
+/// (`models/{model}:batchGenerateContent`, `batches/{id}`, `:cancel`, list, delete), the Files
+/// API for file-input batches, and the synchronous `generateContent`, over any `HttpTransport`.
+/// It is the Gemini wire translation on the shared provider layer (`providers/common/`).
 ///
 /// Example:
 /// @code
@@ -16,10 +17,11 @@
 
 #include <algorithm>
 #include <cctype>
-#include <charconv>
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
+#include <filesystem>
+#include <functional>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -38,6 +40,11 @@
 #include "llmbatch/http.hpp"
 #include "llmbatch/json_filter.hpp"
 #include "llmbatch/model.hpp"
+#include "llmbatch/providers/common/credentials.hpp"
+#include "llmbatch/providers/common/session.hpp"
+#include "llmbatch/providers/gemini/files.hpp"
+#include "llmbatch/providers/gemini/results.hpp"
+#include "llmbatch/providers/gemini/wire.hpp"
 #include "llmbatch/retry.hpp"
 
 namespace llmbatch {
@@ -48,14 +55,35 @@ struct GeminiConfig {
     static constexpr std::string_view default_api_version = "v1beta";
     /// The documented inline limit: the whole create request must stay under 20 MB.
     static constexpr std::size_t default_max_inline_bytes = 20'000'000;
+    /// The user's document's generation defaults.
+    static constexpr std::string_view default_model = "gemini-2.5-flash";
+    static constexpr double default_temperature = 0.2;
+    static constexpr int max_thinking_budget = 24576;
+    /// The chunk size of resumable uploads, as the official SDKs use.
+    static constexpr std::size_t default_upload_chunk_bytes = 8 * 1024 * 1024;
+
+    /// The document's defaults: `gemini-2.5-flash`, temperature 0.2, thinking budget 24576.
+    [[nodiscard]] static GenerationConfig default_generation() {
+        GenerationConfig g;
+        g.model = std::string(default_model);
+        g.temperature = default_temperature;
+        g.thinking_budget = max_thinking_budget;
+        return g;
+    }
 
     /// API key; when empty, `GEMINI_API_KEY` from the environment is used. Sent as
     /// `x-goog-api-key`, never in a URL, a message or a log.
     std::string api_key{};
     std::string base_url{default_base_url};
     std::string api_version{default_api_version};
-    GenerationConfig generation{};
+    GenerationConfig generation = default_generation();
+    /// Jobs whose inline body would exceed this are sent as an uploaded input file (or refused,
+    /// when `files_for_large_jobs` is false).
     std::size_t max_inline_bytes = default_max_inline_bytes;
+    /// Send a job over `max_inline_bytes` as an uploaded JSONL input file (up to the API's 2 GB);
+    /// false refuses it before sending anything.
+    bool files_for_large_jobs = true;
+    std::size_t upload_chunk_bytes = default_upload_chunk_bytes;
     /// Page size for `list_batch_jobs` (every page is fetched).
     int list_page_size = 100;
     /// Retries of transient failures (see retry.hpp); `RetryPolicy::none()` disables them.
@@ -76,121 +104,85 @@ namespace detail {
     return out;
 }
 
-/// Maps `BATCH_STATE_*` (wire) and `JOB_STATE_*` (SDK) names to `JobState`.
-[[nodiscard]] inline JobState gemini_state(std::string_view raw) {
-    for (std::string_view prefix : {"BATCH_STATE_", "JOB_STATE_"})
-        if (raw.substr(0, prefix.size()) == prefix) {
-            raw.remove_prefix(prefix.size());
-            break;
-        }
-    if (raw == "PENDING" || raw == "QUEUED") return JobState::pending;
-    if (raw == "RUNNING") return JobState::running;
-    if (raw == "CANCELLING") return JobState::cancelling;
-    if (raw == "SUCCEEDED") return JobState::succeeded;
-    if (raw == "FAILED") return JobState::failed;
-    if (raw == "CANCELLED") return JobState::cancelled;
-    if (raw == "EXPIRED") return JobState::expired;
-    return JobState::unspecified;
-}
-
-/// Reads a google.rpc.Status object.
-[[nodiscard]] inline ErrorStatus google_status(const nlohmann::json& j) {
-    ErrorStatus s;
-    s.code = static_cast<int>(as_int64(j.value("code", nlohmann::json(0))).value_or(0));
-    s.status = get_string(j, "status");
-    s.message = get_string(j, "message");
-    if (const auto* d = find(j, "details")) s.details = *d;
-    return s;
-}
-
-/// The model text of a GenerateContentResponse: the non-thought text parts of the first candidate.
-[[nodiscard]] inline std::optional<std::string> gemini_response_text(const nlohmann::json& response) {
-    const auto* candidates = find(response, "candidates");
-    if (!candidates || !candidates->is_array() || candidates->empty()) return std::nullopt;
-    const auto* parts = find_path((*candidates)[0], {"content", "parts"});
-    if (!parts || !parts->is_array()) return std::nullopt;
-    std::optional<std::string> text;
-    for (const auto& part : *parts) {
-        if (get_bool(part, "thought")) continue;
-        if (const auto* t = find(part, "text"); t && t->is_string()) text = text.value_or("") + t->get<std::string>();
-    }
-    return text;
-}
-
-/// Why a response has no text, for messages: its finish reason or prompt block reason.
-[[nodiscard]] inline std::string gemini_no_text_reason(const nlohmann::json& response) {
-    if (const auto* c = find(response, "candidates"); c && c->is_array() && !c->empty())
-        if (auto r = get_string((*c)[0], "finishReason"); !r.empty()) return "finishReason " + r;
-    if (const auto* f = find(response, "promptFeedback"))
-        if (auto r = get_string(*f, "blockReason"); !r.empty()) return "blockReason " + r;
-    return "no candidates";
-}
-
 }  // namespace detail
 
 /// The Gemini Developer API provider.
 ///
-/// Requirements: `Transport` models `HttpTransport`, `ClockT` models `Clock`. The provider owns
-/// both by value; pass a handle type (such as `testing::FakeTransport`) to share one.
+/// Requirements: `Transport` models `HttpTransport` (and, for streamed downloads,
+/// `StreamingHttpTransport`), `ClockT` models `Clock`. The provider owns both by value; pass a
+/// handle type (such as `testing::FakeTransport`) to share one.
 /// Errors: `InvalidArgument` for bad input (before anything is sent), `QuotaError` for 429 /
-/// `RESOURCE_EXHAUSTED`, `NotFoundError` for 404, `ProviderError` for other HTTP errors and
-/// unreadable replies, `TransportError` when the exchange fails, `JobNotReady` / `JobFailed` /
-/// `ResultsMissing` from `fetch_batch_results`.
+/// `RESOURCE_EXHAUSTED`, `AuthenticationError` for 401/403, `NotFoundError` for 404,
+/// `ProviderError` for other HTTP errors and unreadable replies, `TransportError` when the
+/// exchange fails, `JobNotReady` / `JobFailed` / `ResultsMissing` from the result fetches.
 template <HttpTransport Transport, Clock ClockT = SystemClock>
 class GeminiProvider {
+    using Session = ProviderSession<GeminiWire, Transport, ClockT>;
+
 public:
-    static constexpr std::string_view name = "gemini";
+    static constexpr std::string_view name = GeminiWire::name;
 
     explicit GeminiProvider(GeminiConfig config = {}, Transport transport = Transport{}, ClockT clock = ClockT{})
-        : config_(std::move(config)), transport_(std::move(transport)), clock_(std::move(clock)) {
-        if (config_.api_key.empty())
-            if (const char* env = std::getenv("GEMINI_API_KEY")) config_.api_key = env;
-        while (!config_.base_url.empty() && config_.base_url.back() == '/') config_.base_url.pop_back();
-        if (config_.list_page_size < 1) throw InvalidArgument("GeminiConfig::list_page_size must be at least 1");
-    }
+        : config_(normalised(std::move(config))),
+          session_(config_.api_key, config_.retry, std::move(transport), std::move(clock)) {}
 
     /// True when an API key is configured.
-    [[nodiscard]] bool is_available() const noexcept { return !config_.api_key.empty(); }
+    [[nodiscard]] bool is_available() const noexcept { return session_.has_key(); }
     [[nodiscard]] const GeminiConfig& config() const noexcept { return config_; }
-    [[nodiscard]] Transport& transport() noexcept { return transport_; }
-    [[nodiscard]] ClockT& clock() noexcept { return clock_; }
+    [[nodiscard]] Transport& transport() noexcept { return session_.transport(); }
+    [[nodiscard]] ClockT& clock() noexcept { return session_.clock(); }
 
     // ---- batch operations -------------------------------------------------------------------
 
-    /// Creates a batch job of one inline request per payload element and returns its name
-    /// (`batches/...`). Each request carries `metadata.key` = its index, so results can be put
-    /// back in input order whatever order the service answers in.
-    /// @throws InvalidArgument for an empty payload or an empty prompt sequence, or a body over
-    ///         `max_inline_bytes` (nothing is sent then).
-    [[nodiscard]] std::string create_batch_job(const BatchPayload& payload, const CreateOptions& options = {}) {
-        const std::string body = batch_request_body(payload, options).dump();
-        if (body.size() > config_.max_inline_bytes)
-            throw InvalidArgument(fmt::format(
-                "gemini: the batch request body is {} bytes, over the inline limit of {} bytes; split the {} "
-                "request(s) into smaller jobs",
-                body.size(), config_.max_inline_bytes, payload.size()));
-        const Json op =
-            call("POST", model_url(":batchGenerateContent"), body, "create batch job", Idempotency::not_idempotent);
-        auto job_name = detail::get_string(op, "name");
-        if (job_name.empty()) throw bad_reply("create batch job", "the reply has no job name");
-        return job_name;
+    /// Creates a batch job of one request per payload element (key = its index). See the
+    /// `BatchRequest` overload.
+    [[nodiscard]] SubmittedJob create_batch_job(const BatchPayload& payload, const CreateOptions& options = {}) {
+        return create_batch_job(to_requests(payload), options);
     }
 
-    /// The JSON body `create_batch_job` sends (exposed for inspection and golden tests).
-    [[nodiscard]] Json batch_request_body(const BatchPayload& payload, const CreateOptions& options = {}) const {
-        validate_payload(payload);
+    /// `create_batch_job` for a braced payload: `create_batch_job({{"prompt1"}, {"prompt2", "context"}})`.
+    [[nodiscard]] SubmittedJob create_batch_job(std::initializer_list<PromptSequence> payload,
+                                                const CreateOptions& options = {}) {
+        return create_batch_job(BatchPayload(payload), options);
+    }
+
+    /// Creates a batch job and returns its name (`batches/...`) with the input file uploaded
+    /// for it, if any. Each request carries its key (`metadata.key` inline, `key` in a file), so
+    /// results can be put back in input order whatever order the service answers in. Requests
+    /// go inline while the body stays within `max_inline_bytes`, else (or with
+    /// `force_file_input`) as an uploaded JSONL file.
+    /// @throws InvalidArgument for no requests, an empty request, or duplicate keys (nothing is
+    ///         sent then).
+    [[nodiscard]] SubmittedJob create_batch_job(const std::vector<BatchRequest>& requests,
+                                                const CreateOptions& options = {}) {
+        validate_requests(requests, name);
         const bool json_wanted = options.filter_json.value_or(config_.generation.filter_json);
-        Json requests = Json::array();
-        for (std::size_t i = 0; i < payload.size(); ++i)
-            requests.push_back({{"request", generate_request(payload[i], json_wanted)},
-                                {"metadata", {{"key", std::to_string(i)}, {"filter_json", json_wanted ? "true" : "false"}}}});
-        const std::string display =
-            options.display_name.empty()
-                ? fmt::format("llmbatch-{:%Y%m%dT%H%M%S}Z",
-                              std::chrono::floor<std::chrono::seconds>(clock_.utc_now()))
-                : options.display_name;
-        return {{"batch",
-                 {{"displayName", display}, {"inputConfig", {{"requests", {{"requests", std::move(requests)}}}}}}}};
+        std::size_t inline_bytes = 0;
+        if (!options.force_file_input) {
+            Json body = inline_body(requests, json_wanted, display_name(options));
+            std::string text = body.dump();
+            inline_bytes = text.size();
+            if (inline_bytes <= config_.max_inline_bytes) return submit(std::move(text), {});
+            if (!config_.files_for_large_jobs)
+                throw InvalidArgument(fmt::format(
+                    "gemini: the batch request body is {} bytes, over the inline limit of {} bytes; split the {} "
+                    "request(s) into smaller jobs, or allow an input file (GeminiConfig::files_for_large_jobs)",
+                    inline_bytes, config_.max_inline_bytes, requests.size()));
+        }
+        const FileInfo input = upload_requests(requests, json_wanted, display_name(options));
+        Json body = {{"batch", {{"displayName", display_name(options)}, {"inputConfig", {{"fileName", input.name}}}}}};
+        return submit(body.dump(), {input.name});
+    }
+
+    /// The JSON body of an inline create (exposed for inspection and golden tests).
+    [[nodiscard]] Json batch_request_body(const BatchPayload& payload, const CreateOptions& options = {}) const {
+        const auto requests = to_requests(payload);
+        return inline_body(requests, options.filter_json.value_or(config_.generation.filter_json), display_name(options));
+    }
+
+    /// The line of an input file for request `index`: `{"key": ..., "request": ...}`.
+    [[nodiscard]] Json input_file_line(const BatchRequest& request, std::size_t index, bool json_wanted) const {
+        return {{"key", request_key(request, index)}, {"request", generate_request(request, json_wanted)}};
     }
 
     /// The job's current status.
@@ -205,14 +197,14 @@ public:
         for (int page = 0;; ++page) {
             std::string url = api_url("batches") + fmt::format("?pageSize={}", config_.list_page_size);
             if (!token.empty()) url += "&pageToken=" + detail::url_encode(token);
-            const Json reply = call("GET", url, {}, "list batch jobs");
+            const Json reply = session_.call("GET", url, {}, "list batch jobs");
             if (const auto* ops = detail::find(reply, "operations")) {
-                if (!ops->is_array()) throw bad_reply("list batch jobs", "'operations' is not an array");
+                if (!ops->is_array()) throw Session::bad_reply("list batch jobs", "'operations' is not an array");
                 for (const auto& op : *ops) jobs.push_back(parse_operation(op));
             }
             std::string next = detail::get_string(reply, "nextPageToken");
             if (next.empty()) break;
-            if (next == token || page > 100000) throw bad_reply("list batch jobs", "the page token does not advance");
+            if (next == token || page > 100000) throw Session::bad_reply("list batch jobs", "the page token does not advance");
             token = std::move(next);
         }
         return jobs;
@@ -222,59 +214,67 @@ public:
     /// Cancelling a finished job fails with the API's error.
     void cancel_batch_job(const std::string& job_name) {
         const auto id = job_id(job_name);
-        (void)call("POST", api_url("batches/" + id + ":cancel"), {}, "cancel batch job batches/" + id);
+        (void)session_.call("POST", api_url("batches/" + id + ":cancel"), {}, "cancel batch job batches/" + id);
     }
 
     /// Deletes the job record (`DELETE batches/{id}`). This does not cancel a running job.
     void delete_batch_job(const std::string& job_name) {
         const auto id = job_id(job_name);
-        (void)call("DELETE", api_url("batches/" + id), {}, "delete batch job batches/" + id);
+        (void)session_.call("DELETE", api_url("batches/" + id), {}, "delete batch job batches/" + id);
     }
 
     /// The results of a finished job, one outcome per submitted request, in input order.
     /// Per-request failures are kept as data (`RequestOutcome::error`); `BatchResults::values()`
     /// is the strict accessor that throws on the first one.
     /// @throws JobNotReady when the job is not finished (naming its state); JobFailed when it
-    ///         failed, was cancelled or expired (with the API's message); ResultsMissing when a
-    ///         finished job holds no results.
+    ///         failed, or was cancelled or expired with no results (with the API's message);
+    ///         ResultsMissing when a finished job holds no results.
     [[nodiscard]] BatchResults fetch_batch_results(const std::string& job_name, const FetchOptions& options = {}) {
-        const std::string full = "batches/" + job_id(job_name);
-        const Json op = get_operation(full);
-        const BatchJob job = parse_operation(op);
-        if (!job.done)
-            throw JobNotReady(fmt::format("Batch job {} ({}) is not completed yet. Current state: {}", full, name,
-                                          job.state),
-                              full, std::string(to_string(job.state)));
-        if (job.state != JobState::succeeded || job.error) {
-            const ErrorStatus err = job.error.value_or(ErrorStatus{});
-            const auto state = job.state == JobState::succeeded ? JobState::failed : job.state;
-            throw JobFailed(fmt::format("Batch job {} ({}) {}: {}", full, name,
-                                        state == JobState::cancelled ? "was cancelled"
-                                        : state == JobState::expired ? "expired"
-                                                                     : "failed",
-                                        err.message.empty() ? std::string("no error message given") : redact(err.message)),
-                            ProviderErrorInfo{std::string(name), 0, err.status, redact(err.message), false}, full,
-                            std::string(to_string(state)));
-        }
-        const bool default_json = options.filter_json.value_or(config_.generation.filter_json);
-        const auto total = static_cast<std::size_t>(std::max<std::int64_t>(job.counts.total, 0));
+        BatchJob job = get_batch_job(job_name);
+        job.name = "batches/" + job_id(job_name);  // the results name the job as asked for
+        return fetch_batch_results(job, options);
+    }
 
-        const Json* items = detail::find_path(op, {"response", "inlinedResponses"});
-        if (!items) items = detail::find_path(op, {"metadata", "output", "inlinedResponses"});
-        if (items) {
-            const Json* list = detail::find(*items, "inlinedResponses");
-            std::vector<Keyed> keyed;
-            if (list && list->is_array())
-                for (const auto& item : *list)
-                    keyed.push_back({detail::get_string(detail::member(item, "metadata"), "key"), &item});
-            return assemble(full, std::move(keyed), total, default_json, options.filter_json);
+    /// `fetch_batch_results` for a job already read with `get_batch_job` (no second GET).
+    [[nodiscard]] BatchResults fetch_batch_results(const BatchJob& job, const FetchOptions& options = {}) {
+        OutcomeCollector collected;
+        stream_batch_results(job, collected.sink(), options);
+        return std::move(collected).take(std::string(name), job.name);
+    }
+
+    /// Hands the outcomes of a finished job to `sink` as they are parsed: from the job itself
+    /// for inline results, from the streamed download for a results file. A cancelled or expired
+    /// job's finished requests are handed over too, the others as `CANCELLED` / `EXPIRED`
+    /// errors. Every request gets exactly one outcome. Errors as `fetch_batch_results`.
+    void stream_batch_results(const BatchJob& job, const OutcomeSink& sink, const FetchOptions& options = {}) {
+        const std::string full = "batches/" + job_id(job.name);
+        check_fetchable(job, full);
+        GeminiResultReader reader(name, full, options, config_.generation.filter_json, job.counts.total, job.state, sink);
+        if (const Json* inlined = inline_results(job.raw)) {
+            reader.read_inline(*inlined);
+        } else if (job.results_location == ResultsLocation::file) {
+            files().download(job.results_ref, "download results of " + full,
+                             [&](std::string_view chunk) { reader.feed(chunk); });
+            reader.finish_stream();
+        } else {
+            job_ended_without_results(job, full);
         }
-        std::string file = detail::get_string(detail::member(op, "response"), "responsesFile");
-        if (file.empty())
-            if (const auto* out = detail::find_path(op, {"metadata", "output"})) file = detail::get_string(*out, "responsesFile");
-        if (!file.empty()) return fetch_file_results(full, file, total, default_json, options.filter_json);
-        throw ResultsMissing(fmt::format(
-            "Batch job {} ({}) has no results. This may indicate the job failed or was cancelled.", full, name));
+        reader.finish();
+    }
+
+    // ---- files ----------------------------------------------------------------------------------
+
+    /// Uploads the file at `path` to the Files API (resumable, in chunks).
+    FileInfo upload_file(const std::filesystem::path& path, std::string_view mime_type, std::string_view display_name) {
+        return files().upload_file(path, mime_type, display_name);
+    }
+    /// A file's metadata.
+    FileInfo get_file(const std::string& file) { return files().get(file); }
+    /// Deletes a file (e.g. a job's input file once the job is done).
+    void delete_file(const std::string& file) { files().remove(file); }
+    /// Streams a file's bytes to `sink(std::string_view)`.
+    void download_file(const std::string& file, const std::function<void(std::string_view)>& sink) {
+        files().download(file, "download file " + file, sink);
     }
 
     // ---- synchronous --------------------------------------------------------------------------
@@ -287,8 +287,8 @@ public:
     [[nodiscard]] Json generate(const PromptSequence& prompts, std::optional<bool> filter_json = std::nullopt) {
         if (prompts.empty()) throw InvalidArgument("user_prompts must not be empty.");
         const bool json_wanted = filter_json.value_or(config_.generation.filter_json);
-        Json reply = call("POST", model_url(":generateContent"), generate_request(prompts, json_wanted).dump(),
-                          "generate content");
+        Json reply = session_.call("POST", model_url(":generateContent"), generate_request(prompts, json_wanted).dump(),
+                                   "generate content");
         if (!json_wanted) return reply;
         const auto text = detail::gemini_response_text(reply);
         if (!text)
@@ -300,64 +300,48 @@ public:
 
     // ---- wire translation (public for tests and for tools that read stored replies) ----------
 
-    /// The GenerateContentRequest for one prompt sequence: `contents`, `systemInstruction` next to
-    /// it, and `generationConfig` (temperature, thinkingConfig, responseMimeType when JSON is wanted).
+    /// The GenerateContentRequest for one prompt sequence (see the `BatchRequest` overload).
     [[nodiscard]] Json generate_request(const PromptSequence& prompts, bool json_wanted) const {
+        return generate_request(BatchRequest::from_prompts(prompts), json_wanted);
+    }
+
+    /// The GenerateContentRequest for one request: `contents` (its parts joined with `\n`),
+    /// `systemInstruction`, and `generationConfig` (temperature, thinkingConfig, maxOutputTokens,
+    /// responseMimeType when JSON is wanted, responseJsonSchema), the request's settings over the
+    /// configuration's, and its `provider_options` merged last.
+    [[nodiscard]] Json generate_request(const BatchRequest& r, bool json_wanted) const {
         const auto& g = config_.generation;
-        Json generation = {{"temperature", g.temperature}};
+        const auto& s = r.settings;
+        Json generation = Json::object();
+        if (auto t = s.temperature ? s.temperature : g.temperature) generation["temperature"] = *t;
         if (g.thinking_budget) generation["thinkingConfig"] = {{"thinkingBudget", *g.thinking_budget}};
-        if (g.max_output_tokens) generation["maxOutputTokens"] = *g.max_output_tokens;
-        if (json_wanted && g.json_mime_type_when_filtering) generation["responseMimeType"] = "application/json";
-        Json request = {{"contents", Json::array({{{"role", "user"}, {"parts", Json::array({{{"text", join_prompts(prompts)}}})}}})},
+        if (auto m = s.max_output_tokens ? s.max_output_tokens : g.max_output_tokens) generation["maxOutputTokens"] = *m;
+        if ((json_wanted && g.json_mime_type_when_filtering) || !s.json_schema.is_null())
+            generation["responseMimeType"] = "application/json";
+        if (!s.json_schema.is_null()) generation["responseJsonSchema"] = s.json_schema;
+        Json request = {{"contents", Json::array({{{"role", "user"}, {"parts", Json::array({{{"text", join_prompts(r.parts)}}})}}})},
                         {"generationConfig", std::move(generation)}};
-        if (g.system_prompt) request["systemInstruction"] = {{"parts", Json::array({{{"text", g.system_prompt->text()}}})}};
+        if (const auto& sp = s.system_prompt ? s.system_prompt : g.system_prompt)
+            request["systemInstruction"] = {{"parts", Json::array({{{"text", sp->text()}}})}};
+        if (r.provider_options.is_object()) request.merge_patch(r.provider_options);
         return request;
     }
 
     /// Translates an Operation (from create, get or list) into a `BatchJob`.
     /// @throws ProviderError when a counter or the state has the wrong type.
-    [[nodiscard]] static BatchJob parse_operation(const Json& op) {
-        if (!op.is_object()) throw bad_reply("read batch job", "the reply is not a JSON object");
-        BatchJob job;
-        job.provider = std::string(name);
-        job.name = detail::get_string(op, "name");
-        const Json& md = detail::member(op, "metadata");
-        if (job.name.empty()) job.name = detail::get_string(md, "name");
-        job.display_name = detail::get_string(md, "displayName");
-        job.model = detail::get_string(md, "model");
-        if (const auto* st = detail::find(md, "state"); st && !st->is_string())
-            throw bad_reply("read batch job " + job.name, "'state' is not a string");
-        job.raw_state = detail::get_string(md, "state");
-        job.state = detail::gemini_state(job.raw_state);
-        if (const auto* stats = detail::find(md, "batchStats")) {
-            auto counter = [&](std::string_view key) {
-                auto v = detail::get_int64(*stats, key);
-                if (!v) throw bad_reply("read batch job " + job.name, fmt::format("batchStats.{} is not an integer", key));
-                return *v;
-            };
-            job.counts.total = counter("requestCount");
-            job.counts.succeeded = counter("successfulRequestCount");
-            job.counts.failed = counter("failedRequestCount");
-            job.counts.pending = counter("pendingRequestCount");
-        }
-        auto time = [&](std::string_view key) -> std::optional<BatchJob::TimePoint> {
-            auto s = detail::get_string(md, key);
-            return s.empty() ? std::nullopt : detail::parse_rfc3339(s);
-        };
-        job.create_time = time("createTime");
-        job.update_time = time("updateTime");
-        job.end_time = time("endTime");
-        if (const auto* err = detail::find(op, "error"); err && err->is_object()) job.error = detail::google_status(*err);
-        job.done = detail::get_bool(op, "done") || is_terminal(job.state);
-        if (job.done && job.state == JobState::unspecified) job.state = job.error ? JobState::failed : JobState::succeeded;
-        return job;
-    }
+    [[nodiscard]] static BatchJob parse_operation(const Json& op) { return detail::parse_gemini_operation(op); }
 
 private:
-    struct Keyed {
-        std::string key;
-        const Json* item;
-    };
+    static GeminiConfig normalised(GeminiConfig c) {
+        c.api_key = resolve_api_key(std::move(c.api_key), "GEMINI_API_KEY");
+        while (!c.base_url.empty() && c.base_url.back() == '/') c.base_url.pop_back();
+        if (c.list_page_size < 1) throw InvalidArgument("GeminiConfig::list_page_size must be at least 1");
+        return c;
+    }
+
+    [[nodiscard]] GeminiFiles<Session> files() {
+        return GeminiFiles<Session>(session_, config_.base_url, config_.api_version, config_.upload_chunk_bytes);
+    }
 
     [[nodiscard]] std::string api_url(std::string_view rest) const {
         return fmt::format("{}/{}/{}", config_.base_url, config_.api_version, rest);
@@ -366,6 +350,53 @@ private:
         const auto& m = config_.generation.model;
         const bool qualified = m.rfind("models/", 0) == 0 || m.rfind("tunedModels/", 0) == 0;
         return api_url((qualified ? m : "models/" + m) + std::string(method));
+    }
+
+    [[nodiscard]] std::string display_name(const CreateOptions& options) const {
+        if (!options.display_name.empty()) return options.display_name;
+        return fmt::format("llmbatch-{:%Y%m%dT%H%M%S}Z",
+                           std::chrono::floor<std::chrono::seconds>(session_.clock().utc_now()));
+    }
+
+    [[nodiscard]] Json inline_body(const std::vector<BatchRequest>& requests, bool json_wanted, std::string display) const {
+        validate_requests(requests, name);
+        Json list = Json::array();
+        for (std::size_t i = 0; i < requests.size(); ++i)
+            list.push_back({{"request", generate_request(requests[i], json_wanted)},
+                            {"metadata", {{"key", request_key(requests[i], i)}, {"filter_json", json_wanted ? "true" : "false"}}}});
+        return {{"batch", {{"displayName", std::move(display)}, {"inputConfig", {{"requests", {{"requests", std::move(list)}}}}}}}};
+    }
+
+    /// Uploads the requests as a JSONL input file, serialising each line twice (once to size
+    /// the upload, once to send it) rather than holding the file in memory.
+    FileInfo upload_requests(const std::vector<BatchRequest>& requests, bool json_wanted, const std::string& display) {
+        std::uint64_t size = 0;
+        for (std::size_t i = 0; i < requests.size(); ++i) size += input_file_line(requests[i], i, json_wanted).dump().size() + 1;
+        std::size_t next = 0;
+        std::string pending;
+        std::size_t pending_pos = 0;
+        return files().upload(size, "application/jsonl", display + "-input", [&](char* out, std::size_t n) {
+            while (n > 0) {
+                if (pending_pos == pending.size()) {
+                    pending = input_file_line(requests[next], next, json_wanted).dump() + '\n';
+                    pending_pos = 0;
+                    ++next;
+                }
+                const auto take = std::min(n, pending.size() - pending_pos);
+                std::copy_n(pending.data() + pending_pos, take, out);
+                pending_pos += take;
+                out += take;
+                n -= take;
+            }
+        });
+    }
+
+    SubmittedJob submit(std::string body, std::vector<std::string> input_files) {
+        const Json op = session_.call("POST", model_url(":batchGenerateContent"), std::move(body), "create batch job",
+                                      Idempotency::not_idempotent);
+        auto job_name = detail::get_string(op, "name");
+        if (job_name.empty()) throw Session::bad_reply("create batch job", "the reply has no job name");
+        return SubmittedJob(std::move(job_name), std::move(input_files));
     }
 
     /// The id part of `batches/{id}` (or of a bare id), checked so it cannot alter the URL path.
@@ -381,193 +412,46 @@ private:
         return std::string(id);
     }
 
-    /// The Operation of job `full` (`batches/{id}`, already checked).
-    [[nodiscard]] Json get_operation(const std::string& full) { return call("GET", api_url(full), {}, "get batch job " + full); }
-
-    /// Removes the API key from text that came back from the network.
-    [[nodiscard]] std::string redact(std::string text) const {
-        const auto& key = config_.api_key;
-        if (key.size() < 4) return text;
-        for (auto pos = text.find(key); pos != std::string::npos; pos = text.find(key, pos))
-            text.replace(pos, key.size(), "[REDACTED]");
-        return text;
+    [[nodiscard]] Json get_operation(const std::string& full) {
+        return session_.call("GET", api_url(full), {}, "get batch job " + full);
     }
 
-    [[nodiscard]] static ProviderError bad_reply(std::string_view what, std::string_view why) {
-        return ProviderError(fmt::format("{}: {}: unexpected reply: {}", name, what, why),
-                             ProviderErrorInfo{std::string(name), 0, {}, std::string(why), false});
+    /// The `inlinedResponses` holder of an Operation, if it has one.
+    [[nodiscard]] static const Json* inline_results(const Json& op) {
+        const Json* items = detail::find_path(op, {"response", "inlinedResponses"});
+        if (!items) items = detail::find_path(op, {"metadata", "output", "inlinedResponses"});
+        return items;
     }
 
-    /// Sends one authenticated request and returns the successful response, or throws the typed error.
-    HttpResponse exchange(std::string method, std::string url, std::string body, const std::string& what,
-                          Idempotency idempotency = Idempotency::idempotent) {
-        HttpRequest request{std::move(method), std::move(url), {}, std::move(body)};
-        request.headers.set("x-goog-api-key", config_.api_key);
-        if (!request.body.empty()) request.headers.set("Content-Type", "application/json");
-        HttpResponse response = send(request, what, idempotency);
-        if (!response.ok()) throw_http_error(response, what);
-        return response;
+    void check_fetchable(const BatchJob& job, const std::string& full) const {
+        if (!job.done)
+            throw JobNotReady(fmt::format("Batch job {} ({}) is not completed yet. Current state: {}", full, name,
+                                          job.state),
+                              full, std::string(to_string(job.state)));
+        const bool partial = job.state == JobState::cancelled || job.state == JobState::expired;
+        if (job.state == JobState::failed || (job.state == JobState::succeeded && job.error) ||
+            (partial && job.results_location == ResultsLocation::none))
+            job_ended_without_results(job, full);
     }
 
-    /// `exchange`, with the reply parsed as JSON.
-    Json call(std::string method, std::string url, std::string body, const std::string& what,
-              Idempotency idempotency = Idempotency::idempotent) {
-        const HttpResponse response = exchange(std::move(method), std::move(url), std::move(body), what, idempotency);
-        if (response.body.empty()) return Json::object();
-        Json parsed = Json::parse(response.body, nullptr, false);
-        if (parsed.is_discarded())
-            throw bad_reply(what, fmt::format("the body is not JSON: {}", detail::excerpt(redact(response.body), 120)));
-        return parsed;
-    }
-
-    /// One exchange under the retry policy; transport failures are re-thrown naming the operation.
-    HttpResponse send(const HttpRequest& request, std::string_view what, Idempotency idempotency) {
-        try {
-            return send_with_retries([this](const HttpRequest& r) { return transport_.send(r); }, request,
-                                     config_.retry, idempotency, clock_);
-        } catch (const TransportError& e) {
-            throw TransportError(fmt::format("{}: {}: {}", name, what, redact(e.what())), e.request_may_have_been_sent(),
-                                 std::string(name));
-        }
-    }
-
-    [[noreturn]] void throw_http_error(const HttpResponse& response, const std::string& what) const {
-        ErrorStatus status;
-        const Json parsed = Json::parse(response.body, nullptr, false);
-        if (const auto* err = parsed.is_discarded() ? nullptr : detail::find(parsed, "error"); err && err->is_object())
-            status = detail::google_status(*err);
-        else
-            status.message = detail::excerpt(response.body, 200);
-        status.message = redact(status.message);
-        const int http = response.status;
-        ProviderErrorInfo info{std::string(name), http, status.status, status.message, is_retryable_status(http)};
-        const std::string message =
-            fmt::format("{}: {} failed: HTTP {}{}{}", name, what, http, status.status.empty() ? "" : " " + status.status,
-                        status.message.empty() ? "" : ": " + status.message);
-        if (http == 429 || status.status == "RESOURCE_EXHAUSTED") throw QuotaError(message, std::move(info));
-        if (http == 404) throw NotFoundError(message, std::move(info));
-        throw ProviderError(message, std::move(info));
-    }
-
-    /// Turns one result item (`{"response": ...}` or `{"error": ...}`) into an outcome.
-    [[nodiscard]] static RequestOutcome outcome_of(const Json& item, std::size_t index, std::string key, bool default_json,
-                                                   std::optional<bool> forced_json) {
-        RequestOutcome out;
-        out.index = index;
-        out.key = std::move(key);
-        bool json_wanted = default_json;
-        if (forced_json) {
-            json_wanted = *forced_json;
-        } else if (const auto* md = detail::find(item, "metadata")) {
-            const auto recorded = detail::get_string(*md, "filter_json");
-            if (recorded == "true") json_wanted = true;
-            if (recorded == "false") json_wanted = false;
-        }
-        if (const auto* err = detail::find(item, "error"); err && err->is_object()) {
-            out.error = detail::google_status(*err);
-            out.raw = *err;
-            return out;
-        }
-        const auto* response = detail::find(item, "response");
-        if (!response || !response->is_object()) {
-            out.error = ErrorStatus{0, "MALFORMED_RESULT", "the result holds neither a response nor an error", nullptr};
-            out.raw = item;
-            return out;
-        }
-        out.raw = *response;
-        if (!json_wanted) {
-            out.value = *response;
-            return out;
-        }
-        const auto text = detail::gemini_response_text(*response);
-        if (!text) {
-            out.error = ErrorStatus{0, "EMPTY_RESPONSE",
-                                    "the response has no text (" + detail::gemini_no_text_reason(*response) + ")", nullptr};
-            return out;
-        }
-        try {
-            out.value = filter_json(*text);
-        } catch (const JsonExtractionError& e) {
-            out.error = ErrorStatus{0, "INVALID_JSON", e.what(), nullptr};
-        }
-        return out;
-    }
-
-    /// Puts result items back in input order: by our key (`"0"`, `"1"`, ...) when every item
-    /// carries a distinct one, else by position (the documented order). Requests with no result
-    /// become `MISSING_RESULT` errors, so nothing silently shifts.
-    [[nodiscard]] BatchResults assemble(const std::string& job_name, std::vector<Keyed> items, std::size_t total,
-                                        bool default_json, std::optional<bool> forced_json) const {
-        const std::size_t count = std::max(total, items.size());
-        std::vector<const Keyed*> slots(count, nullptr);
-        bool by_key = !items.empty();
-        for (const auto& k : items) {
-            std::size_t idx = 0;
-            auto [ptr, ec] = std::from_chars(k.key.data(), k.key.data() + k.key.size(), idx);
-            if (k.key.empty() || ec != std::errc{} || ptr != k.key.data() + k.key.size() || idx >= count ||
-                slots[idx] != nullptr || (k.key.size() > 1 && k.key[0] == '0')) {
-                by_key = false;
-                break;
-            }
-            slots[idx] = &k;
-        }
-        if (!by_key) {
-            const bool some_keyed = std::any_of(items.begin(), items.end(), [](const Keyed& k) { return !k.key.empty(); });
-            const bool all_keyed = std::all_of(items.begin(), items.end(), [](const Keyed& k) { return !k.key.empty(); });
-            if (some_keyed && !all_keyed)
-                throw ProviderError(
-                    fmt::format("{}: cannot restore the input order of batch job {}: only some results carry a key",
-                                name, job_name),
-                    ProviderErrorInfo{std::string(name), 0, {}, "results partly keyed", false});
-            std::fill(slots.begin(), slots.end(), nullptr);
-            for (std::size_t i = 0; i < items.size(); ++i) slots[i] = &items[i];
-        }
-        std::vector<RequestOutcome> outcomes;
-        outcomes.reserve(count);
-        for (std::size_t i = 0; i < count; ++i) {
-            if (slots[i]) {
-                outcomes.push_back(outcome_of(*slots[i]->item, i, slots[i]->key, default_json, forced_json));
-            } else {
-                RequestOutcome missing;
-                missing.index = i;
-                missing.key = std::to_string(i);
-                missing.error = ErrorStatus{0, "MISSING_RESULT", "the service returned no result for this request", nullptr};
-                outcomes.push_back(std::move(missing));
-            }
-        }
-        return BatchResults(std::string(name), job_name, std::move(outcomes));
-    }
-
-    /// Downloads a `responsesFile` (file-output jobs) and reads its JSONL lines `{key, response|error}`.
-    [[nodiscard]] BatchResults fetch_file_results(const std::string& job_name, const std::string& file, std::size_t total,
-                                                  bool default_json, std::optional<bool> forced_json) {
-        if (file.rfind("files/", 0) != 0 || file.find_first_of("?#/", 6) != std::string::npos)
-            throw bad_reply("download results of " + job_name, "unexpected responsesFile name");
-        const HttpResponse response =
-            exchange("GET", fmt::format("{}/download/{}/{}:download?alt=media", config_.base_url, config_.api_version, file),
-                     {}, "download results of " + job_name);
-        std::vector<Json> lines;
-        std::string_view body = response.body;
-        for (std::size_t line_no = 1; !body.empty(); ++line_no) {
-            const auto nl = body.find('\n');
-            std::string_view line = body.substr(0, nl);
-            body.remove_prefix(nl == std::string_view::npos ? body.size() : nl + 1);
-            if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-            if (line.find_first_not_of(" \t") == std::string_view::npos) continue;
-            Json parsed = Json::parse(line, nullptr, false);
-            if (parsed.is_discarded() || !parsed.is_object())
-                throw bad_reply("download results of " + job_name, fmt::format("line {} is not a JSON object", line_no));
-            lines.push_back(std::move(parsed));
-        }
-        std::vector<Keyed> keyed;
-        keyed.reserve(lines.size());
-        for (const auto& l : lines) keyed.push_back({detail::get_string(l, "key"), &l});
-        return assemble(job_name, std::move(keyed), total, default_json, forced_json);
+    [[noreturn]] void job_ended_without_results(const BatchJob& job, const std::string& full) const {
+        if (job.state == JobState::succeeded && !job.error)
+            throw ResultsMissing(fmt::format(
+                "Batch job {} ({}) has no results. This may indicate the job failed or was cancelled.", full, name));
+        const ErrorStatus err = job.error.value_or(ErrorStatus{});
+        const auto state = job.state == JobState::succeeded ? JobState::failed : job.state;
+        const std::string message = session_.redact(err.message);
+        throw JobFailed(fmt::format("Batch job {} ({}) {}: {}", full, name,
+                                    state == JobState::cancelled ? "was cancelled"
+                                    : state == JobState::expired ? "expired"
+                                                                 : "failed",
+                                    message.empty() ? std::string("no error message given") : message),
+                        ProviderErrorInfo{std::string(name), 0, err.status, message, false}, full,
+                        std::string(to_string(state)));
     }
 
     GeminiConfig config_;
-    [[no_unique_address]] Transport transport_;
-    [[no_unique_address]] ClockT clock_;
+    Session session_;
 };
 
 }  // namespace llmbatch

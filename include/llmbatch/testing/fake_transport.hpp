@@ -21,6 +21,7 @@
 #include <deque>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -33,6 +34,7 @@
 #include "llmbatch/error.hpp"
 #include "llmbatch/http.hpp"
 #include "llmbatch/model.hpp"
+#include "llmbatch/transport/streaming.hpp"
 
 namespace llmbatch::testing {
 
@@ -64,6 +66,11 @@ namespace llmbatch::testing {
 /// 3. else returns the response of the route whose method and path (`url_path(url)`, exact match)
 ///    match: each match takes the route's next response, and the last one repeats forever;
 /// 4. else throws `std::logic_error` naming the method and path.
+///
+/// It also models `StreamingHttpTransport`: `send(request, sink)` answers the same way and hands
+/// the body to the sink in pieces of `stream_piece_bytes` (the whole body by default), and
+/// `break_stream_after(bytes)` makes the next streamed body end with a `TransportError` once that
+/// many bytes were handed over, as a connection lost mid-download.
 class FakeTransport {
 public:
     FakeTransport() : state_(std::make_shared<State>()) {}
@@ -95,6 +102,41 @@ public:
             return route.responses.front();
         }
         throw std::logic_error(fmt::format("FakeTransport: no scripted response for {} {}", request.method, path));
+    }
+
+    /// `send`, with the body handed to `sink` in pieces (see the class comment); the returned
+    /// response has the status and headers and an empty body.
+    HttpResponse send(const HttpRequest& request, const BodySink& sink) {
+        HttpResponse response = send(request);
+        std::size_t piece = 0;
+        std::optional<std::size_t> break_after;
+        {
+            std::lock_guard lock(state_->mutex);
+            piece = state_->piece == 0 ? response.body.size() : state_->piece;
+            break_after = std::exchange(state_->break_after, std::nullopt);
+        }
+        const HttpResponse head{response.status, response.headers, {}};
+        const std::string_view body = response.body;
+        for (std::size_t at = 0; at < body.size(); at += piece) {
+            if (break_after && at >= *break_after)
+                throw TransportError(fmt::format("FakeTransport: connection lost after {} bytes", at), true);
+            sink(head, body.substr(at, piece));
+        }
+        return head;
+    }
+
+    /// Streamed bodies come in pieces of `bytes` (0: the whole body at once).
+    FakeTransport& stream_piece_bytes(std::size_t bytes) {
+        std::lock_guard lock(state_->mutex);
+        state_->piece = bytes;
+        return *this;
+    }
+
+    /// The next streamed body breaks off (`TransportError`) after `bytes` bytes.
+    FakeTransport& break_stream_after(std::size_t bytes) {
+        std::lock_guard lock(state_->mutex);
+        state_->break_after = bytes;
+        return *this;
     }
 
     /// Appends `response` to the route `method path` (path without query, e.g. `/v1beta/batches/x`).
@@ -180,10 +222,12 @@ private:
         std::vector<Route> routes;
         std::vector<Failure> failures;
         std::vector<HttpRequest> requests;
+        std::size_t piece = 0;
+        std::optional<std::size_t> break_after;
     };
     std::shared_ptr<State> state_;
 };
 
-static_assert(llmbatch::HttpTransport<FakeTransport>);
+static_assert(llmbatch::StreamingHttpTransport<FakeTransport>);
 
 }  // namespace llmbatch::testing

@@ -1,0 +1,218 @@
+#pragma once
+/// @file providers/gemini/results.hpp
+/// Reading Gemini batch jobs and their results: `parse_gemini_operation` (an Operation into a
+/// `BatchJob`) and `GeminiResultReader`, which turns inlined responses or a streamed responses
+/// file into `RequestOutcome`s in a sink, joined on each request's key.
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "llmbatch/detail/json_util.hpp"
+#include "llmbatch/detail/time.hpp"
+#include "llmbatch/error.hpp"
+#include "llmbatch/json_filter.hpp"
+#include "llmbatch/model.hpp"
+#include "llmbatch/providers/common/jsonl.hpp"
+#include "llmbatch/providers/common/ordering.hpp"
+#include "llmbatch/providers/gemini/wire.hpp"
+
+namespace llmbatch {
+
+namespace detail {
+
+[[nodiscard]] inline ProviderError gemini_bad_reply(std::string_view what, std::string_view why) {
+    return ProviderError(fmt::format("gemini: {}: unexpected reply: {}", what, why),
+                         ProviderErrorInfo{"gemini", 0, {}, std::string(why), false});
+}
+
+/// Translates an Operation (from create, get or list) into a `BatchJob`; `raw` keeps it whole.
+/// @throws ProviderError when a counter or the state has the wrong type.
+[[nodiscard]] inline BatchJob parse_gemini_operation(const nlohmann::json& op) {
+    if (!op.is_object()) throw gemini_bad_reply("read batch job", "the reply is not a JSON object");
+    BatchJob job;
+    job.provider = "gemini";
+    job.name = get_string(op, "name");
+    const auto& md = member(op, "metadata");
+    if (job.name.empty()) job.name = get_string(md, "name");
+    job.display_name = get_string(md, "displayName");
+    job.model = get_string(md, "model");
+    if (const auto* st = find(md, "state"); st && !st->is_string())
+        throw gemini_bad_reply("read batch job " + job.name, "'state' is not a string");
+    job.raw_state = get_string(md, "state");
+    job.state = gemini_state(job.raw_state);
+    if (const auto* stats = find(md, "batchStats")) {
+        auto counter = [&](std::string_view key) {
+            auto v = get_int64(*stats, key);
+            if (!v) throw gemini_bad_reply("read batch job " + job.name, fmt::format("batchStats.{} is not an integer", key));
+            return *v;
+        };
+        job.counts.total = counter("requestCount");
+        job.counts.succeeded = counter("successfulRequestCount");
+        job.counts.failed = counter("failedRequestCount");
+        job.counts.pending = counter("pendingRequestCount");
+    }
+    auto time = [&](std::string_view key) -> std::optional<BatchJob::TimePoint> {
+        auto s = get_string(md, key);
+        return s.empty() ? std::nullopt : parse_rfc3339(s);
+    };
+    job.create_time = time("createTime");
+    job.update_time = time("updateTime");
+    job.end_time = time("endTime");
+    // The API expires a job still unfinished 48 hours after its creation.
+    if (job.create_time) job.expire_time = *job.create_time + std::chrono::hours(48);
+    if (const auto* err = find(op, "error"); err && err->is_object()) job.error = google_status(*err);
+    job.done = get_bool(op, "done") || is_terminal(job.state);
+    if (job.done && job.state == JobState::unspecified) job.state = job.error ? JobState::failed : JobState::succeeded;
+    job.input_file = get_string(member(md, "inputConfig"), "fileName");
+    std::string file = get_string(member(op, "response"), "responsesFile");
+    if (file.empty()) file = get_string(member(md, "output"), "responsesFile");
+    if (find_path(op, {"response", "inlinedResponses"}) || find_path(md, {"output", "inlinedResponses"})) {
+        job.results_location = ResultsLocation::inline_;
+    } else if (!file.empty()) {
+        job.results_location = ResultsLocation::file;
+        job.results_ref = std::move(file);
+    }
+    job.raw = op;
+    return job;
+}
+
+}  // namespace detail
+
+/// Turns Gemini result items into outcomes in a sink, each placed by its key.
+class GeminiResultReader {
+public:
+    GeminiResultReader(std::string_view provider, std::string job_name, const FetchOptions& options, bool default_json,
+                       std::int64_t total, JobState state, const OutcomeSink& sink)
+        : provider_(provider), job_(std::move(job_name)), keys_(options.request_keys), forced_(options.filter_json),
+          default_json_(default_json), state_(state), sink_(sink),
+          order_(options.request_keys, static_cast<std::size_t>(std::max<std::int64_t>(total, 0))) {}
+
+    /// Reads an `inlinedResponses` holder: by key when every item has a distinct one, else by
+    /// position. @throws ProviderError when only some items carry a key.
+    void read_inline(const Json& holder) {
+        const Json* list = detail::find(holder, "inlinedResponses");
+        if (!list || !list->is_array()) return;
+        std::vector<std::string_view> keys;
+        keys.reserve(list->size());
+        for (const auto& item : *list) {
+            const Json* key = detail::find_path(item, {"metadata", "key"});
+            keys.push_back(key && key->is_string() ? std::string_view(key->get_ref<const std::string&>()) : std::string_view{});
+        }
+        const auto plan = plan_order(keys, keys_, order_.size());
+        if (!plan)
+            throw detail::gemini_bad_reply("fetch results of " + job_,
+                                           "cannot restore the input order: only some results carry a key");
+        for (std::size_t i = 0; i < list->size(); ++i) {
+            (void)order_.mark((*plan)[i]);
+            Json copy = (*list)[i];
+            sink_(outcome_of(std::move(copy), (*plan)[i], std::string(keys[i])));
+        }
+    }
+
+    /// Reads the next piece of a responses file (`{"key": ..., "response"|"error": ...}` lines).
+    void feed(std::string_view chunk) {
+        lines_.feed(chunk, [this](std::string_view line, std::size_t number) { read_line(line, number); });
+    }
+    /// The end of a responses file.
+    void finish_stream() {
+        lines_.finish([this](std::string_view line, std::size_t number) { read_line(line, number); });
+    }
+
+    /// Hands an outcome to every request that had none: `MISSING_RESULT`, or `CANCELLED` /
+    /// `EXPIRED` when the job ended early.
+    void finish() {
+        order_.for_each_missing([this](std::size_t i) {
+            RequestOutcome missing;
+            missing.index = i;
+            missing.key = order_.key_of(i);
+            if (state_ == JobState::cancelled)
+                missing.error = ErrorStatus{0, "CANCELLED", "the job was cancelled before this request finished", nullptr};
+            else if (state_ == JobState::expired)
+                missing.error = ErrorStatus{0, "EXPIRED", "the job expired before this request finished", nullptr};
+            else
+                missing.error = ErrorStatus{0, "MISSING_RESULT", "the service returned no result for this request", nullptr};
+            sink_(std::move(missing));
+        });
+    }
+
+private:
+    void read_line(std::string_view line, std::size_t number) {
+        Json parsed = Json::parse(line, nullptr, false);
+        if (parsed.is_discarded() || !parsed.is_object())
+            throw detail::gemini_bad_reply("download results of " + job_, fmt::format("line {} is not a JSON object", number));
+        const std::string key = detail::get_string(parsed, "key");
+        const auto index = order_.index_of(key);
+        if (!index)
+            throw detail::gemini_bad_reply("download results of " + job_,
+                                           fmt::format("line {} has key '{}', which names no submitted request", number,
+                                                       detail::excerpt(key, 80)));
+        if (!order_.mark(*index))
+            throw detail::gemini_bad_reply("download results of " + job_,
+                                           fmt::format("line {} repeats the result of key '{}'", number, detail::excerpt(key, 80)));
+        sink_(outcome_of(std::move(parsed), *index, key));
+    }
+
+    /// One result item (`{"response": ...}` or `{"error": ...}`) as an outcome; the response is
+    /// moved, never copied.
+    [[nodiscard]] RequestOutcome outcome_of(Json item, std::size_t index, std::string key) const {
+        RequestOutcome out;
+        out.index = index;
+        out.key = key.empty() ? order_.key_of(index) : std::move(key);
+        bool json_wanted = default_json_;
+        if (forced_) {
+            json_wanted = *forced_;
+        } else if (const auto* md = detail::find(item, "metadata")) {
+            const auto recorded = detail::get_string(*md, "filter_json");
+            if (recorded == "true") json_wanted = true;
+            if (recorded == "false") json_wanted = false;
+        }
+        if (const auto* err = detail::find(item, "error"); err && err->is_object()) {
+            out.error = detail::google_status(*err);
+            return out;
+        }
+        auto response = item.find("response");
+        if (response == item.end() || !response->is_object()) {
+            out.error = ErrorStatus{0, "MALFORMED_RESULT", "the result holds neither a response nor an error", nullptr};
+            return out;
+        }
+        out.usage = detail::gemini_usage(*response);
+        if (!json_wanted) {
+            out.value = std::move(*response);
+            return out;
+        }
+        const auto text = detail::gemini_response_text(*response);
+        out.raw = std::move(*response);
+        if (!text) {
+            out.error = ErrorStatus{0, "EMPTY_RESPONSE",
+                                    "the response has no text (" + detail::gemini_no_text_reason(out.raw) + ")", nullptr};
+            return out;
+        }
+        try {
+            out.value = filter_json(*text);
+        } catch (const JsonExtractionError& e) {
+            out.error = ErrorStatus{0, "INVALID_JSON", e.what(), nullptr};
+        }
+        return out;
+    }
+
+    std::string_view provider_;
+    std::string job_;
+    const std::vector<std::string>& keys_;
+    std::optional<bool> forced_;
+    bool default_json_;
+    JobState state_;
+    const OutcomeSink& sink_;
+    ResultOrder order_;
+    JsonlSplitter lines_;
+};
+
+}  // namespace llmbatch
