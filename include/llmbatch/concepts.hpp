@@ -10,8 +10,11 @@
 /// | `Clock<C>`                 | see clock.hpp                                                              |
 /// | `NamedProvider<P>`         | `static constexpr std::string_view P::name` (also the opt-in marker)       |
 /// | `BatchProvider<P>`         | `p.is_available() -> bool`, `p.create_batch_job(payload, CreateOptions)    |
-/// |                            | -> std::string`, `p.get_batch_job(n) -> BatchJob`,                         |
+/// |                            | -> SubmittedJob or std::string`, `p.get_batch_job(n) -> BatchJob`,         |
 /// |                            | `p.fetch_batch_results(n, FetchOptions) -> BatchResults`                   |
+/// | `StreamingBatchProvider`   | `BatchProvider` and, for a `const BatchJob& j` already read,               |
+/// |                            | `p.stream_batch_results(j, OutcomeSink, FetchOptions)` and                 |
+/// |                            | `p.fetch_batch_results(j, FetchOptions) -> BatchResults`                    |
 /// | `CancellableBatchProvider` | `BatchProvider` and `p.cancel_batch_job(n)`                                |
 /// | `DeletableBatchProvider`   | `BatchProvider` and `p.delete_batch_job(n)`                                |
 /// | `ListableBatchProvider`    | `BatchProvider` and `p.list_batch_jobs() -> std::vector<BatchJob>`         |
@@ -64,8 +67,17 @@ template <class P>
 concept BatchProvider = NamedProvider<P> && AvailabilityReporting<P> &&
     requires(P& p, const BatchPayload& payload, const CreateOptions& create, const FetchOptions& fetch,
              const std::string& job) {
-        { p.create_batch_job(payload, create) } -> std::same_as<std::string>;
+        { p.create_batch_job(payload, create) } -> std::convertible_to<std::string>;
         { p.get_batch_job(job) } -> std::same_as<BatchJob>;
+        { p.fetch_batch_results(job, fetch) } -> std::same_as<BatchResults>;
+    };
+
+/// A batch provider that hands results to a sink as it parses them (memory bounded by one
+/// result, whatever the job's size), and fetches from a job it is given (no second GET).
+template <class P>
+concept StreamingBatchProvider = BatchProvider<P> &&
+    requires(P& p, const BatchJob& job, const OutcomeSink& sink, const FetchOptions& fetch) {
+        { p.stream_batch_results(job, sink, fetch) };
         { p.fetch_batch_results(job, fetch) } -> std::same_as<BatchResults>;
     };
 

@@ -23,6 +23,7 @@
 #include <array>
 #include <exception>
 #include <functional>
+#include <initializer_list>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,13 +41,23 @@
 
 namespace llmbatch {
 
-/// What `LLMService::create_batch_job` returns: where the job lives and what it is called.
-/// Supports structured bindings: `auto [provider_name, job_name] = service.create_batch_job(...)`.
+/// What `LLMService::create_batch_job` returns: where the job lives, what it is called, and the
+/// files uploaded for it (to delete once the job is done).
+/// Supports structured bindings of the first two, as the user's document's tuple:
+/// `auto [provider_name, job_name] = service.create_batch_job(...)`.
 struct CreatedBatchJob {
     std::string provider_name{};
     std::string job_name{};
+    std::vector<std::string> input_files{};
 
     friend bool operator==(const CreatedBatchJob&, const CreatedBatchJob&) = default;
+
+    template <std::size_t I>
+    [[nodiscard]] const std::string& get() const noexcept {
+        static_assert(I < 2, "CreatedBatchJob binds as (provider_name, job_name)");
+        if constexpr (I == 0) return provider_name;
+        else return job_name;
+    }
 };
 
 /// How a provider fared in one facade call, for the optional reporter.
@@ -123,7 +134,29 @@ public:
         validate_payload(payload);
         return first_available<CreatedBatchJob>(
             "create_batch_job", []<class P>(std::type_identity<P>) { return BatchProvider<P>; },
-            [&]<class P>(P& p) { return CreatedBatchJob{std::string(P::name), p.create_batch_job(payload, options)}; });
+            [&]<class P>(P& p) { return created<P>(p.create_batch_job(payload, options)); });
+    }
+
+    /// `create_batch_job` for a braced payload: `create_batch_job({{"prompt1"}, {"prompt2"}})`.
+    [[nodiscard]] CreatedBatchJob create_batch_job(std::initializer_list<PromptSequence> payload,
+                                                   const CreateOptions& options = {})
+        requires(BatchProvider<Providers> || ...)
+    {
+        return create_batch_job(BatchPayload(payload), options);
+    }
+
+    /// `create_batch_job` for neutral requests (keys, per-request settings); providers take them
+    /// through their `create_batch_job(const std::vector<BatchRequest>&, const CreateOptions&)`.
+    [[nodiscard]] CreatedBatchJob create_batch_job(const std::vector<BatchRequest>& requests,
+                                                   const CreateOptions& options = {})
+        requires(BatchProvider<Providers> || ...)
+    {
+        return first_available<CreatedBatchJob>(
+            "create_batch_job",
+            []<class P>(std::type_identity<P>) {
+                return requires(P& p) { p.create_batch_job(requests, options); };
+            },
+            [&]<class P>(P& p) { return created<P>(p.create_batch_job(requests, options)); });
     }
 
     /// The status of a job on the named provider.
@@ -140,6 +173,34 @@ public:
         return with_provider<BatchResults>(provider_name, "fetch_batch_results", [&]<class P>(P& p) -> BatchResults {
             if constexpr (BatchProvider<P>) return p.fetch_batch_results(job_name, options);
             else throw unsupported<P>("fetch_batch_results");
+        });
+    }
+
+    /// The results of a job already read with `get_batch_job_status` (no second status call
+    /// where the provider can fetch from the job it is given).
+    [[nodiscard]] BatchResults fetch_batch_results(std::string_view provider_name, const BatchJob& job,
+                                                   const FetchOptions& options = {}) {
+        return with_provider<BatchResults>(provider_name, "fetch_batch_results", [&]<class P>(P& p) -> BatchResults {
+            if constexpr (StreamingBatchProvider<P>) return p.fetch_batch_results(job, options);
+            else if constexpr (BatchProvider<P>) return p.fetch_batch_results(job.name, options);
+            else throw unsupported<P>("fetch_batch_results");
+        });
+    }
+
+    /// Hands the outcomes of a finished job to `sink` as the named provider parses them (see
+    /// `StreamingBatchProvider`); a provider without streaming fetches in memory and hands its
+    /// outcomes over in input order.
+    void stream_batch_results(std::string_view provider_name, const BatchJob& job, const OutcomeSink& sink,
+                              const FetchOptions& options = {}) {
+        with_provider<void>(provider_name, "stream_batch_results", [&]<class P>(P& p) {
+            if constexpr (StreamingBatchProvider<P>) {
+                p.stream_batch_results(job, sink, options);
+            } else if constexpr (BatchProvider<P>) {
+                BatchResults results = p.fetch_batch_results(job.name, options);
+                for (const auto& outcome : results) sink(RequestOutcome(outcome));
+            } else {
+                throw unsupported<P>("stream_batch_results");
+            }
         });
     }
 
@@ -215,6 +276,18 @@ public:
     }
 
 private:
+    template <class P, class Submitted>
+    [[nodiscard]] static CreatedBatchJob created(Submitted&& submitted) {
+        CreatedBatchJob out{std::string(P::name), {}, {}};
+        if constexpr (std::is_same_v<std::remove_cvref_t<Submitted>, SubmittedJob>) {
+            out.input_files = std::move(submitted.input_files);
+            out.job_name = std::move(static_cast<std::string&>(submitted));
+        } else {
+            out.job_name = std::string(std::forward<Submitted>(submitted));
+        }
+        return out;
+    }
+
     void report(std::string_view provider_name, ProviderStatus status, const std::exception* error = nullptr) const {
         if (reporter_) reporter_(provider_name, status, error);
     }
@@ -300,3 +373,10 @@ private:
 };
 
 }  // namespace llmbatch
+
+template <>
+struct std::tuple_size<llmbatch::CreatedBatchJob> : std::integral_constant<std::size_t, 2> {};
+template <std::size_t I>
+struct std::tuple_element<I, llmbatch::CreatedBatchJob> {
+    using type = const std::string;
+};

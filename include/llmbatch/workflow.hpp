@@ -16,7 +16,9 @@
 ///   cancelled or expired becomes failed (cancelled);
 /// - results are saved before the job is marked completed, and a refetched job keeps its
 ///   completion mark in the state file until its new results are saved;
-/// - per-request failures are saved as error lines, never dropped.
+/// - per-request failures are saved as error lines, never dropped;
+/// - a job cancelled or expired after some of its requests finished has those results saved
+///   (the others as CANCELLED / EXPIRED error lines) before it is marked cancelled (failed).
 ///
 /// The workflow reports the document's console lines through a `LineSink` and returns a
 /// `FetchReport` (the summary counts plus one record per job) for tools that want JSON.
@@ -95,7 +97,8 @@ namespace detail {
 }  // namespace detail
 
 /// Checks the selected jobs through `service` (anything with `get_batch_job_status(provider, job)`
-/// and `fetch_batch_results(provider, job)`, such as `LLMService`), saves finished jobs' results
+/// and `stream_batch_results(provider, const BatchJob&, sink)`, such as `LLMService`: each job is
+/// read once, and its results stream into the store), saves finished jobs' results
 /// to `store`, and updates `tracker`. Times come from `clock.utc_now()`.
 /// @throws InvalidArgument for a bad selection (nothing is changed then); errors from the
 ///         tracking or result files propagate (those files stay intact).
@@ -195,36 +198,48 @@ FetchReport fetch_tracked_jobs(Service& service, JobTracker& tracker, ResultStor
             return Outcome::pending;
         }
         say(fmt::format("  Status: {}", status.state));
-        if (status.state != JobState::succeeded || status.error) {
+        const bool ended_early = status.state == JobState::cancelled || status.state == JobState::expired;
+        const bool failed = status.state == JobState::failed || (status.state == JobState::succeeded && status.error);
+        if (failed || (ended_early && status.results_location == ResultsLocation::none)) {
             const std::string message = status.error && !status.error->message.empty()
                                             ? status.error->message
                                             : fmt::format("state {}", status.state);
             return job_failed("Batch job failed", message, status.state == JobState::cancelled);
         }
 
-        BatchResults results;
+        // Results stream from the provider into the store; only once they are saved is the job
+        // marked (which also restores the state file's completion mark).
+        SavedResults saved;
         try {
-            results = service.fetch_batch_results(job.provider, job.job_name);
+            saved = store.save_streamed(job.source, job, job.provider, [&](const OutcomeSink& sink) {
+                service.stream_batch_results(job.provider, status, sink);
+            });
         } catch (const JobFailed& e) {
             return job_failed("Batch job failed", e.what(), e.state() == "CANCELLED");
         } catch (const ResultsMissing& e) {
             return job_failed("No results returned", e.what(), false);
         } catch (const ProviderError& e) {
             return keep_pending(e.what());
+        } catch (const InvalidArgument& e) {  // e.g. an empty results download: nothing is saved
+            return keep_pending(e.what());
         }
-
-        // Save first; only then mark completed (which also restores the state file's mark).
-        const auto path = store.save(job.source, job, results);
+        r.saved = saved.saved;
+        r.failed_requests = saved.failed_indices.size();
+        r.saved_to = saved.path.string();
+        say(fmt::format("  Saved {} result(s) to {}", saved.saved, saved.path.string()));
+        if (ended_early) {
+            const bool cancelled = status.state == JobState::cancelled;
+            const std::string message = fmt::format(
+                "the job {} before finishing; the results of its finished requests were saved",
+                cancelled ? "was cancelled" : "expired");
+            return job_failed(cancelled ? "Batch job cancelled" : "Batch job expired", message, cancelled);
+        }
         tracker.mark_completed(job.job_name, clock.utc_now());
         r.status = TrackedStatus::completed;
-        r.saved = results.size();
-        r.failed_requests = results.failed_count();
-        r.saved_to = path.string();
-        say(fmt::format("  Saved {} result(s) to {}", results.size(), path.string()));
-        if (results.failed_count() > 0)
+        if (!saved.failed_indices.empty())
             say(fmt::format("  Warning: {} request(s) failed (indices {}); saved as errors, resubmit them with "
                             "the failed subset",
-                            results.failed_count(), fmt::join(results.failed_indices(), ", ")));
+                            saved.failed_indices.size(), fmt::join(saved.failed_indices, ", ")));
         return Outcome::completed;
     };
 

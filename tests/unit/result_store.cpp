@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace fs = std::filesystem;
@@ -273,3 +274,76 @@ TEST_SUITE("unit") {
         CHECK(store.load("a/b.md").at(0)["value"] == 2);
     }
 }
+
+TEST_SUITE("unit") {
+
+TEST_CASE("streamed outcomes in any order are saved in input order; a first save appends, no rewrite") {
+    TempDir dir;
+    ResultStore store(dir.path);
+    const std::string foreign = R"({"job":"earlier","status":"ok","value":1})";
+    write_plain(store.path_for("s"), foreign + "\n");
+    const auto inode_before = fs::status(store.path_for("s")).permissions();
+    struct ::stat before {};
+    REQUIRE(::stat(store.path_for("s").c_str(), &before) == 0);
+    auto outcome_with_usage = [](std::size_t i) {
+        RequestOutcome o = ok(i, Json(static_cast<int>(i)));
+        o.usage = llmbatch::TokenUsage{1, 2, 0, 0, 3};
+        return o;
+    };
+    const auto saved = store.save_streamed("s", job_named("j"), "gemini", [&](const llmbatch::OutcomeSink& sink) {
+        sink(outcome_with_usage(2));
+        sink(failed(1, ErrorStatus{3, "INVALID_ARGUMENT", "bad", nullptr}));
+        sink(outcome_with_usage(0));
+    });
+    CHECK(saved.saved == 3);
+    CHECK(saved.failed_indices == std::vector<std::size_t>{1});
+    CHECK(saved.usage == llmbatch::TokenUsage{2, 4, 0, 0, 6});
+    struct ::stat after {};
+    REQUIRE(::stat(store.path_for("s").c_str(), &after) == 0);
+    CHECK(after.st_ino == before.st_ino);  // appended in place
+    CHECK(fs::status(store.path_for("s")).permissions() == inode_before);
+    const auto lines = store.load("s");
+    REQUIRE(lines.size() == 4);
+    CHECK(lines[0]["job"] == "earlier");
+    for (std::size_t i = 0; i < 3; ++i) CHECK(lines[i + 1]["request_index"] == i);
+    CHECK(lines[2]["status"] == "error");
+    CHECK(lines_of(slurp(store.path_for("s")))[0] == foreign);
+}
+
+TEST_CASE("a save whose producer fails writes nothing; earlier lines stay") {
+    TempDir dir;
+    ResultStore store(dir.path);
+    (void)store.save("s", job_named("j"), results_of("j", {ok(0, "old")}));
+    const auto text = slurp(store.path_for("s"));
+    CHECK_THROWS_AS((void)store.save_streamed("s", job_named("j"), "gemini",
+                                              [&](const llmbatch::OutcomeSink& sink) {
+                                                  sink(ok(0, "new"));
+                                                  throw llmbatch::ProviderError("download broke", {});
+                                              }),
+                    llmbatch::ProviderError);
+    CHECK(slurp(store.path_for("s")) == text);
+    for (const auto& entry : fs::directory_iterator(store.path_for("s").parent_path()))
+        CHECK(entry.path().filename().string().find(".tmp.") == std::string::npos);
+}
+
+TEST_CASE("an append cut short by a crash is trimmed by the next save, and blank tails too") {
+    TempDir dir;
+    ResultStore store(dir.path);
+    (void)store.save("s", job_named("a"), results_of("a", {ok(0, 1)}));
+    const auto good = slurp(store.path_for("s"));
+    // A crash in the middle of appending job b's lines, then trailing blank lines on another run.
+    write_plain(store.path_for("s"), good + R"({"job":"b","provider":"gemini","sou)");
+    (void)store.save("s", job_named("b"), results_of("b", {ok(0, 2)}));
+    const auto lines = store.load("s");
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[1]["job"] == "b");
+    write_plain(store.path_for("s"), slurp(store.path_for("s")) + "\n \n");
+    (void)store.save("s", job_named("c"), results_of("c", {ok(0, 3)}));
+    CHECK(lines_of(slurp(store.path_for("s"))).size() == 3);
+    // A hand-edited last line without a newline is kept, and the new lines start on their own line.
+    write_plain(store.path_for("s"), good + R"({"job":"hand","value":0})");
+    (void)store.save("s", job_named("d"), results_of("d", {ok(0, 4)}));
+    CHECK(jobs_in(store.load("s")) == std::vector<std::string>{"a", "hand", "d"});
+}
+
+}  // TEST_SUITE

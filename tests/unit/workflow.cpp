@@ -208,3 +208,89 @@ TEST_CASE("workflow: a refetch whose fetch fails keeps the completion mark") {
 }
 
 }  // TEST_SUITE
+
+#include "llmbatch/testing/fake_transport.hpp"
+
+namespace {
+
+using FakeGemini = llmbatch::GeminiProvider<llmbatch::testing::FakeTransport, ManualClock>;
+
+llmbatch::Json keyed_answer(const std::string& key, const std::string& text) {
+    return {{"response", {{"candidates", llmbatch::Json::array({{{"content", {{"parts", llmbatch::Json::array({{{"text", text}}})}}}}})}}},
+            {"metadata", {{"key", key}, {"filter_json", "true"}}}};
+}
+
+llmbatch::Json finished_op(const std::string& name, const std::string& state, int count, llmbatch::Json items) {
+    llmbatch::Json out = {{"inlinedResponses", {{"inlinedResponses", std::move(items)}}}};
+    return {{"name", name},
+            {"metadata", {{"state", state}, {"batchStats", {{"requestCount", std::to_string(count)}}}, {"output", out}}},
+            {"done", true},
+            {"response", out}};
+}
+
+}  // namespace
+
+TEST_SUITE("unit") {
+
+TEST_CASE("each job is read once: its status GET also gives the results that are saved") {
+    llmbatch_test::TempDir tmp{"llmbatch-workflow", true};
+    llmbatch::testing::FakeTransport t;
+    t.on("GET", "/v1beta/batches/one",
+         llmbatch::testing::json_response(
+             200, finished_op("batches/one", "BATCH_STATE_SUCCEEDED", 2,
+                              llmbatch::Json::array({keyed_answer("1", "{\"n\": 1}"), keyed_answer("0", "{\"n\": 0}")}))));
+    ManualClock clock;
+    llmbatch::GeminiConfig config;
+    config.api_key = "k";
+    llmbatch::LLMService<FakeGemini> service{FakeGemini(config, t, clock)};
+    llmbatch::JobTracker tracker{tmp.path / "jobs.json", tmp.path / "state.json"};
+    llmbatch::ResultStore store{tmp.path / "results"};
+    TrackedJob job;
+    job.provider = "gemini";
+    job.job_name = "batches/one";
+    job.source = "s.md";
+    tracker.add(job);
+    const auto report = llmbatch::fetch_tracked_jobs(service, tracker, store, pending_only(), clock);
+    CHECK(report.summary.completed == 1);
+    CHECK(t.call_count() == 1);
+    const auto lines = store.load("s.md");
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[0]["value"] == llmbatch::Json{{"n", 0}});
+}
+
+TEST_CASE("a cancelled job's finished requests are saved before it is marked cancelled") {
+    llmbatch_test::TempDir tmp{"llmbatch-workflow", true};
+    llmbatch::testing::FakeTransport t;
+    auto op = finished_op("batches/cx", "BATCH_STATE_CANCELLED", 3,
+                          llmbatch::Json::array({keyed_answer("1", "{\"n\": 1}")}));
+    op["error"] = {{"code", 1}, {"message", "Cancelled by user."}};
+    t.on("GET", "/v1beta/batches/cx", llmbatch::testing::json_response(200, op));
+    ManualClock clock;
+    llmbatch::GeminiConfig config;
+    config.api_key = "k";
+    llmbatch::LLMService<FakeGemini> service{FakeGemini(config, t, clock)};
+    llmbatch::JobTracker tracker{tmp.path / "jobs.json", tmp.path / "state.json"};
+    llmbatch::ResultStore store{tmp.path / "results"};
+    TrackedJob job;
+    job.provider = "gemini";
+    job.job_name = "batches/cx";
+    job.source = "s.md";
+    tracker.add(job);
+    std::vector<std::string> lines;
+    const auto report = llmbatch::fetch_tracked_jobs(service, tracker, store, pending_only(), clock,
+                                                     [&](std::string_view l) { lines.emplace_back(l); });
+    CHECK(report.summary.failed == 1);
+    CHECK(tracker.find("batches/cx")->status == TrackedStatus::cancelled);
+    REQUIRE(report.jobs.size() == 1);
+    CHECK(report.jobs[0].saved == 3);
+    CHECK(report.jobs[0].failed_requests == 2);
+    const auto saved = store.load("s.md");
+    REQUIRE(saved.size() == 3);
+    CHECK(saved[0]["error"]["status"] == "CANCELLED");
+    CHECK(saved[1]["value"] == llmbatch::Json{{"n", 1}});
+    CHECK(std::find(lines.begin(), lines.end(),
+                    "  Error: Batch job cancelled - the job was cancelled before finishing; the results of its "
+                    "finished requests were saved") != lines.end());
+}
+
+}  // TEST_SUITE

@@ -67,6 +67,13 @@ public:
     explicit Fd(int fd = -1) noexcept : fd_(fd) {}
     Fd(const Fd&) = delete;
     Fd& operator=(const Fd&) = delete;
+    Fd& operator=(Fd&& other) noexcept {
+        if (this != &other) {
+            (void)close_now();
+            fd_ = std::exchange(other.fd_, -1);
+        }
+        return *this;
+    }
     ~Fd() {
         if (fd_ >= 0) ::close(fd_);
     }
@@ -142,62 +149,88 @@ inline void ensure_parent_directory(const std::filesystem::path& target) {
 
 }  // namespace file_io_impl
 
-/// Replaces the content of `path` with `content`, atomically and durably.
+/// A new content for `path`, written piece by piece and put in place atomically by `commit`.
 ///
-/// Writes a temporary file in the same directory (`.<name>.tmp.<pid>.<counter>.<random>`),
-/// `fsync`s it, renames it over `path` and `fsync`s the directory. Readers and a crash at any
-/// moment see either the complete old content or the complete new content, never a mix. A
-/// missing parent directory is created. An existing file's permission bits are kept; a new
-/// file gets 0666 less the umask, as `open` gives. A symbolic link at `path` is replaced by the
-/// new file, not followed.
+/// Writes a temporary file in the same directory (`.<name>.tmp.<pid>.<counter>.<random>`);
+/// `commit` `fsync`s it, renames it over `path` and `fsync`s the directory. Readers and a crash
+/// at any moment see either the complete old content or the complete new content, never a mix.
+/// Destroyed without `commit`, it removes the temporary file and `path` is unchanged. A missing
+/// parent directory is created. An existing file's permission bits are kept; a new file gets
+/// 0666 less the umask, as `open` gives. A symbolic link at `path` is replaced, not followed.
 ///
 /// Errors: throws `FileError` naming the path and the system's reason; the temporary file is
 /// removed and `path` is unchanged, except when only the final directory `fsync` fails (the new
 /// content is then in place but may not survive a power loss).
+class AtomicFile {
+public:
+    explicit AtomicFile(std::filesystem::path path) : path_(std::move(path)) {
+        using namespace file_io_impl;
+        if (path_.filename().empty())
+            throw FileError(fmt::format("cannot write '{}': it names no file", path_.string()), path_);
+        ensure_parent_directory(path_);
+        ::mode_t mode = 0666;  // less the umask, as for any new file
+        bool keep_mode = false;
+        struct ::stat st {};
+        if (::stat(path_.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+            mode = st.st_mode & 07777;
+            keep_mode = true;
+        }
+        int fd = -1;
+        for (int attempt = 0; attempt < 16 && fd < 0; ++attempt) {
+            tmp_ = temporary_name(path_);
+            fd = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, keep_mode ? 0600 : mode);
+            if (fd < 0 && errno != EEXIST) fail("create a temporary file for", path_, errno);
+        }
+        if (fd < 0) fail("create a temporary file for", path_, EEXIST);
+        fd_ = Fd(fd);
+        if (keep_mode && ::fchmod(fd, mode) != 0) abandon("set the permissions of the new content of", errno);
+    }
+    AtomicFile(const AtomicFile&) = delete;
+    AtomicFile& operator=(const AtomicFile&) = delete;
+    ~AtomicFile() {
+        if (!committed_) {
+            (void)fd_.close_now();
+            ::unlink(tmp_.c_str());
+        }
+    }
+
+    /// Appends `content` to the new file.
+    void write(std::string_view content) {
+        if (const int err = file_io_impl::write_all(fd_.get(), content)) abandon("write", err);
+    }
+
+    /// Puts the new content in place of `path`.
+    void commit() {
+        using namespace file_io_impl;
+        if (::fsync(fd_.get()) != 0) abandon("flush", errno);
+        if (const int err = fd_.close_now()) abandon("write", err);
+        if (::rename(tmp_.c_str(), path_.c_str()) != 0) abandon("replace", errno);
+        committed_ = true;
+        if (const int err = sync_directory(directory_of(path_))) fail("flush the directory entry of", path_, err);
+    }
+
+private:
+    [[noreturn]] void abandon(std::string_view what, int err) {
+        (void)fd_.close_now();
+        ::unlink(tmp_.c_str());
+        committed_ = true;  // nothing left to clean
+        file_io_impl::fail(what, path_, err);
+    }
+
+    std::filesystem::path path_;
+    std::filesystem::path tmp_;
+    file_io_impl::Fd fd_;
+    bool committed_ = false;
+};
+
+/// Replaces the content of `path` with `content`, atomically and durably (see `AtomicFile`).
 ///
 /// A process killed in the middle leaves a hidden temporary file behind; writers that hold a
 /// `FileLock` on `path` may clear such leftovers with `remove_stale_temporaries`.
 inline void atomic_write_file(const std::filesystem::path& path, std::string_view content) {
-    using namespace file_io_impl;
-    if (path.filename().empty()) throw FileError(fmt::format("cannot write '{}': it names no file", path.string()), path);
-    ensure_parent_directory(path);
-
-    ::mode_t mode = 0666;  // less the umask, as for any new file
-    bool keep_mode = false;
-    struct ::stat st {};
-    if (::stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
-        mode = st.st_mode & 07777;
-        keep_mode = true;
-    }
-
-    std::filesystem::path tmp;
-    int fd = -1;
-    for (int attempt = 0; attempt < 16 && fd < 0; ++attempt) {
-        tmp = temporary_name(path);
-        fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, keep_mode ? 0600 : mode);
-        if (fd < 0 && errno != EEXIST) fail("create a temporary file for", path, errno);
-    }
-    if (fd < 0) fail("create a temporary file for", path, EEXIST);
-    Fd file(fd);
-
-    auto abandon = [&](std::string_view what, int err) {
-        (void)file.close_now();
-        ::unlink(tmp.c_str());
-        fail(what, path, err);
-    };
-    if (keep_mode && ::fchmod(fd, mode) != 0) abandon("set the permissions of the new content of", errno);
-    if (const int err = write_all(fd, content)) abandon("write", err);
-    if (::fsync(fd) != 0) abandon("flush", errno);
-    if (const int err = file.close_now()) {
-        ::unlink(tmp.c_str());
-        fail("write", path, err);
-    }
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
-        const int err = errno;
-        ::unlink(tmp.c_str());
-        fail("replace", path, err);
-    }
-    if (const int err = sync_directory(directory_of(path))) fail("flush the directory entry of", path, err);
+    AtomicFile file(path);
+    file.write(content);
+    file.commit();
 }
 
 /// The whole content of `path`, or `nullopt` when no such file exists.
