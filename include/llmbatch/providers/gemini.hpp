@@ -136,8 +136,10 @@ namespace detail {
 /// `RESOURCE_EXHAUSTED`, `NotFoundError` for 404, `ProviderError` for other HTTP errors and
 /// unreadable replies, `TransportError` when the exchange fails, `JobNotReady` / `JobFailed` /
 /// `ResultsMissing` from `fetch_batch_results`.
-template <HttpTransport Transport, Clock ClockT = SystemClock>
+template <class Transport, Clock ClockT = SystemClock>
 class GeminiProvider {
+    static_assert(check_http_transport<Transport>());  // first: its error names the missing member
+
 public:
     static constexpr std::string_view name = "gemini";
 
