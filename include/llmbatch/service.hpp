@@ -116,7 +116,7 @@ public:
     /// The provider of type `P` (a compile error when `P` is not in the pack).
     template <class P>
     [[nodiscard]] P& provider() noexcept {
-        static_assert(detail::is_one_of<P, Providers...>, "LLMService::provider<P>(): P is not one of this service's providers.");
+        require_in_service<P>();
         return std::get<P>(providers_);
     }
 
@@ -194,11 +194,14 @@ public:
 
     // ---- batch: by provider type (compile-time checked) -----------------------------------------
 
-    // `P` must be one of `Providers` with the capability; otherwise the first error is a sentence
-    // naming the member `P` lacks (the `if constexpr` keeps a second error from following it).
+    // `P` must be one of `Providers` and have the capability; otherwise the first error is a
+    // sentence saying so, naming the member `P` lacks (the `if constexpr` keeps a second error
+    // from following it). A provider in the pack passed check_provider, so having the member
+    // means having the capability.
 
     template <class P>
     [[nodiscard]] BatchJob get_batch_job_status(const std::string& job_name) {
+        require_in_service<P>();
         detail::require_get_batch_job<P>();
         if constexpr (BatchProvider<P>) return provider<P>().get_batch_job(job_name);
         else return {};
@@ -206,6 +209,7 @@ public:
 
     template <class P>
     [[nodiscard]] BatchResults fetch_batch_results(const std::string& job_name, const FetchOptions& options = {}) {
+        require_in_service<P>();
         detail::require_fetch_batch_results<P>();
         if constexpr (BatchProvider<P>) return provider<P>().fetch_batch_results(job_name, options);
         else return {};
@@ -213,18 +217,21 @@ public:
 
     template <class P>
     void cancel_batch_job(const std::string& job_name) {
+        require_in_service<P>();
         detail::require_cancel_batch_job<P>();
         if constexpr (CancellableBatchProvider<P>) provider<P>().cancel_batch_job(job_name);
     }
 
     template <class P>
     void delete_batch_job(const std::string& job_name) {
+        require_in_service<P>();
         detail::require_delete_batch_job<P>();
         if constexpr (DeletableBatchProvider<P>) provider<P>().delete_batch_job(job_name);
     }
 
     template <class P>
     [[nodiscard]] std::vector<BatchJob> list_batch_jobs() {
+        require_in_service<P>();
         detail::require_list_batch_jobs<P>();
         if constexpr (ListableBatchProvider<P>) return provider<P>().list_batch_jobs();
         else return {};
@@ -244,6 +251,12 @@ public:
     }
 
 private:
+    template <class P>
+    static constexpr void require_in_service() {
+        static_assert(detail::is_one_of<P, Providers...>,
+                      "llmbatch: the provider type is not one of this LLMService's providers");
+    }
+
     void report(std::string_view provider_name, ProviderStatus status, const std::exception* error = nullptr) const {
         if (reporter_) reporter_(provider_name, status, error);
     }
