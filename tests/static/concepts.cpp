@@ -344,10 +344,7 @@ static_assert(members<BatchWithoutGet>() == (member::batch & ~member::get));
 static_assert(members<GetTakesNumber>() == (member::batch & ~member::get));
 static_assert(members<BatchWithoutFetch>() == (member::batch & ~member::fetch));
 static_assert(members<FetchWithoutOptions>() == (member::batch & ~member::fetch));
-static_assert(!llmbatch::BatchProvider<BatchWithoutGet>);
-static_assert(!llmbatch::BatchProvider<GetTakesNumber>);
-static_assert(!llmbatch::BatchProvider<FetchWithoutOptions>);
-static_assert(!llmbatch::Provider<FetchWithoutOptions>);
+static_assert(!llmbatch::BatchProvider<GetTakesNumber> && !llmbatch::Provider<FetchWithoutOptions>);
 
 static_assert(members<CancelTakesNumber>() == member::batch);
 static_assert(!llmbatch::CancellableBatchProvider<CancelTakesNumber>);
@@ -357,8 +354,7 @@ static_assert(members<SyncReturningString>() == (member::sync & ~member::generat
 static_assert(members<SyncWithoutFilterParameter>() == (member::sync & ~member::generate));
 static_assert(members<SyncWithoutName>() == (member::sync & ~member::name));
 static_assert(members<SyncWithoutIsAvailable>() == (member::sync & ~member::is_available));
-static_assert(!llmbatch::SyncProvider<SyncWithoutFilterParameter>);
-static_assert(!llmbatch::SyncProvider<SyncWithoutIsAvailable>);
+static_assert(!llmbatch::SyncProvider<SyncWithoutFilterParameter> && !llmbatch::Provider<SyncWithoutIsAvailable>);
 
 // Which capabilities check_provider holds a type to: what it declares under a member's name,
 // whatever the signature (a near miss is diagnosed, not silently left out).
