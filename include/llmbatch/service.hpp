@@ -10,6 +10,8 @@
 ///   lacks an `UnsupportedOperation`;
 /// - the typed forms (`cancel_batch_job<P>(job)`, `provider<P>()`, ...) make an unsupported
 ///   operation a compile error instead;
+/// - every provider is checked with `check_provider` (concepts.hpp): a type that is not a
+///   `Provider` is a compile error whose first line names the capability and the member it lacks;
 /// - `generate` tries the providers in order and falls back to the next one on `QuotaError` only.
 ///
 /// Example:
@@ -77,12 +79,15 @@ enum class ProviderStatus { success, quota, failure, unsupported };
 using ProviderReporter = std::function<void(std::string_view provider, ProviderStatus status, const std::exception* error)>;
 
 namespace detail {
+/// False when two of `Ps` share a name; true when some have none (that is reported on its own).
 template <class... Ps>
 [[nodiscard]] consteval bool provider_names_unique() {
-    constexpr std::array<std::string_view, sizeof...(Ps)> names{Ps::name...};
-    for (std::size_t i = 0; i < names.size(); ++i)
-        for (std::size_t j = i + 1; j < names.size(); ++j)
-            if (names[i] == names[j]) return false;
+    if constexpr ((has_name<Ps> && ...)) {
+        constexpr std::array<std::string_view, sizeof...(Ps)> names{Ps::name...};
+        for (std::size_t i = 0; i < names.size(); ++i)
+            for (std::size_t j = i + 1; j < names.size(); ++j)
+                if (names[i] == names[j]) return false;
+    }
     return true;
 }
 template <class P, class... Ps>
@@ -90,11 +95,16 @@ inline constexpr bool is_one_of = (std::is_same_v<P, Ps> || ...);
 }  // namespace detail
 
 /// A facade over `Providers...`, tried in the order given.
-template <Provider... Providers>
+///
+/// Requirements: each of `Providers` models `Provider`. The pack is not constrained in the
+/// template head: each type is checked in the class body by `check_provider`, whose errors name
+/// the missing member, where a constraint would only say that a fold expression was false.
+template <class... Providers>
 class LLMService {
-    static_assert(sizeof...(Providers) > 0, "LLMService needs at least one provider.");
+    static_assert(sizeof...(Providers) > 0, "llmbatch: LLMService needs at least one provider");
+    static_assert((check_provider<Providers>() && ...));
     static_assert(detail::provider_names_unique<Providers...>(),
-                  "LLMService: two providers share a name; every provider's `name` must be unique.");
+                  "llmbatch: two providers of this LLMService share a name; each provider's 'name' must be unique");
 
 public:
     explicit LLMService(Providers... providers) : providers_(std::move(providers)...) {}
@@ -117,7 +127,7 @@ public:
     /// The provider of type `P` (a compile error when `P` is not in the pack).
     template <class P>
     [[nodiscard]] P& provider() noexcept {
-        static_assert(detail::is_one_of<P, Providers...>, "LLMService::provider<P>(): P is not one of this service's providers.");
+        require_in_service<P>();
         return std::get<P>(providers_);
     }
 
@@ -245,22 +255,48 @@ public:
 
     // ---- batch: by provider type (compile-time checked) -----------------------------------------
 
-    template <BatchProvider P>
-    [[nodiscard]] BatchJob get_batch_job_status(const std::string& job_name) { return provider<P>().get_batch_job(job_name); }
+    // `P` must be one of `Providers` and have the capability; otherwise the first error is a
+    // sentence saying so, naming the member `P` lacks (the `if constexpr` keeps a second error
+    // from following it). A provider in the pack passed check_provider, so having the member
+    // means having the capability.
 
-    template <BatchProvider P>
-    [[nodiscard]] BatchResults fetch_batch_results(const std::string& job_name, const FetchOptions& options = {}) {
-        return provider<P>().fetch_batch_results(job_name, options);
+    template <class P>
+    [[nodiscard]] BatchJob get_batch_job_status(const std::string& job_name) {
+        require_in_service<P>();
+        detail::require_get_batch_job<P>();
+        if constexpr (BatchProvider<P>) return provider<P>().get_batch_job(job_name);
+        else return {};
     }
 
-    template <CancellableBatchProvider P>
-    void cancel_batch_job(const std::string& job_name) { provider<P>().cancel_batch_job(job_name); }
+    template <class P>
+    [[nodiscard]] BatchResults fetch_batch_results(const std::string& job_name, const FetchOptions& options = {}) {
+        require_in_service<P>();
+        detail::require_fetch_batch_results<P>();
+        if constexpr (BatchProvider<P>) return provider<P>().fetch_batch_results(job_name, options);
+        else return {};
+    }
 
-    template <DeletableBatchProvider P>
-    void delete_batch_job(const std::string& job_name) { provider<P>().delete_batch_job(job_name); }
+    template <class P>
+    void cancel_batch_job(const std::string& job_name) {
+        require_in_service<P>();
+        detail::require_cancel_batch_job<P>();
+        if constexpr (CancellableBatchProvider<P>) provider<P>().cancel_batch_job(job_name);
+    }
 
-    template <ListableBatchProvider P>
-    [[nodiscard]] std::vector<BatchJob> list_batch_jobs() { return provider<P>().list_batch_jobs(); }
+    template <class P>
+    void delete_batch_job(const std::string& job_name) {
+        require_in_service<P>();
+        detail::require_delete_batch_job<P>();
+        if constexpr (DeletableBatchProvider<P>) provider<P>().delete_batch_job(job_name);
+    }
+
+    template <class P>
+    [[nodiscard]] std::vector<BatchJob> list_batch_jobs() {
+        require_in_service<P>();
+        detail::require_list_batch_jobs<P>();
+        if constexpr (ListableBatchProvider<P>) return provider<P>().list_batch_jobs();
+        else return {};
+    }
 
     // ---- synchronous -------------------------------------------------------------------------------
 
@@ -286,6 +322,12 @@ private:
             out.job_name = std::string(std::forward<Submitted>(submitted));
         }
         return out;
+    }
+
+    template <class P>
+    static constexpr void require_in_service() {
+        static_assert(detail::is_one_of<P, Providers...>,
+                      "llmbatch: the provider type is not one of this LLMService's providers");
     }
 
     void report(std::string_view provider_name, ProviderStatus status, const std::exception* error = nullptr) const {

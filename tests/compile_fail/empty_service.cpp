@@ -1,5 +1,6 @@
 // Must not compile: a service with no provider could never do anything; LLMService rejects an
 // empty pack with a static_assert.
+// first error: llmbatch: LLMService needs at least one provider
 #include "llmbatch/service.hpp"
 
 int main() {

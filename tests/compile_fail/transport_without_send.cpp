@@ -1,5 +1,6 @@
-// Must not compile: GeminiProvider requires an HttpTransport, and NotATransport has no
+// Must not compile: GeminiProvider checks its transport with check_http_transport, and NotATransport has no
 // send(const HttpRequest&) (its member is called post).
+// first error: not an HttpTransport: it lacks the member 'HttpResponse send(const HttpRequest& request)'
 #include "llmbatch/providers/gemini.hpp"
 
 struct NotATransport {

@@ -115,8 +115,9 @@ namespace detail {
 /// `RESOURCE_EXHAUSTED`, `AuthenticationError` for 401/403, `NotFoundError` for 404,
 /// `ProviderError` for other HTTP errors and unreadable replies, `TransportError` when the
 /// exchange fails, `JobNotReady` / `JobFailed` / `ResultsMissing` from the result fetches.
-template <HttpTransport Transport, Clock ClockT = SystemClock>
+template <class Transport, Clock ClockT = SystemClock>
 class GeminiProvider {
+    static_assert(check_http_transport<Transport>());  // first: its error names the missing member
     using Session = ProviderSession<GeminiWire, Transport, ClockT>;
 
 public:
