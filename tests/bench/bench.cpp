@@ -1,5 +1,6 @@
 // Throughput benchmarks, run by `meson test -C build --benchmark` (not part of the test suite):
-// filter_json on about 1 MB of model text, and reading a 10,000-request finished job.
+// filter_json on about 1 MB of model text, and assembling a 10,000-request finished job (inline
+// and as a streamed results file) against a bare nlohmann parse of the same bytes.
 #include <llmbatch/json_filter.hpp>
 #include <llmbatch/providers/gemini.hpp>
 #include <llmbatch/testing/fake_transport.hpp>
@@ -58,26 +59,58 @@ int main() {
     report("filter_json: 1 MB of unmatched brackets and quotes", brackets.size(),
            best_seconds(5, [&] { sink += llmbatch::filter_json(brackets).size(); }));
 
-    // A finished job of 10,000 requests, answered in reverse order.
+    // A finished job of 10,000 requests of ~1.5 KB answers, answered in reverse order: assembly
+    // into ordered results against a bare nlohmann parse of the same bytes.
     constexpr std::size_t requests = 10'000;
+    const std::string filler = repeat("The answer explains its reasoning at some length. ", 28);
+    auto answer = [&](std::size_t i) {
+        return Json{{"candidates", Json::array({{{"content", {{"role", "model"}, {"parts", Json::array({{{"text",
+                         fmt::format("```json\n{{\"category\": \"STEM\", \"n\": {}, \"why\": \"{}\"}}\n```", i, filler)}}})}}},
+                                                 {"finishReason", "STOP"}}})},
+                    {"usageMetadata", {{"promptTokenCount", 120}, {"candidatesTokenCount", 380}, {"totalTokenCount", 500}}}};
+    };
     Json items = Json::array();
-    for (std::size_t i = requests; i-- > 0;)
-        items.push_back({{"response",
-                          {{"candidates", Json::array({{{"content", {{"parts", Json::array({{{"text",
-                               fmt::format("```json\n{{\"category\": \"STEM\", \"n\": {}}}\n```", i)}}})}}}}})}}},
-                         {"metadata", {{"key", std::to_string(i)}, {"filter_json", "true"}}}});
+    std::string file;
+    for (std::size_t i = requests; i-- > 0;) {
+        items.push_back({{"response", answer(i)}, {"metadata", {{"key", std::to_string(i)}, {"filter_json", "false"}}}});
+        file += Json{{"key", std::to_string(i)}, {"response", answer(i)}}.dump() + "\n";
+    }
     const Json op = {{"name", "batches/bench"},
                      {"done", true},
                      {"metadata", {{"state", "BATCH_STATE_SUCCEEDED"}, {"batchStats", {{"requestCount", std::to_string(requests)}}}}},
                      {"response", {{"inlinedResponses", {{"inlinedResponses", items}}}}}};
     const auto reply = llmbatch::testing::json_response(200, op);
+    llmbatch::HttpResponse file_reply;
+    file_reply.body = file;
     llmbatch::testing::FakeTransport transport;
     transport.on("GET", "/v1beta/batches/bench", reply);
+    transport.on("GET", "/download/v1beta/files/batch-bench:download", file_reply);
+    transport.stream_piece_bytes(64 * 1024);
     llmbatch::GeminiConfig config;
     config.api_key = "bench";
     llmbatch::GeminiProvider<llmbatch::testing::FakeTransport, llmbatch::testing::ManualClock> gemini(config, transport);
-    report("fetch_batch_results: 10,000 requests, out of order, JSON", reply.body.size(), best_seconds(3, [&] {
-               sink += gemini.fetch_batch_results("batches/bench").size();
-           }));
+
+    const double bare_inline = best_seconds(3, [&] { sink += Json::parse(reply.body).size(); });
+    report("nlohmann::json::parse of the inline job (baseline)", reply.body.size(), bare_inline);
+    const double inline_raw = best_seconds(3, [&] { sink += gemini.fetch_batch_results("batches/bench").size(); });
+    report("fetch_batch_results: inline, 10,000 out of order, raw", reply.body.size(), inline_raw);
+    const double inline_json = best_seconds(3, [&] {
+        sink += gemini.fetch_batch_results("batches/bench", {.filter_json = true}).size();
+    });
+    report("fetch_batch_results: inline, 10,000 out of order, filter_json", reply.body.size(), inline_json);
+
+    const double bare_file = best_seconds(3, [&] {
+        llmbatch::for_each_jsonl_line(file, [&](std::string_view line, std::size_t) { sink += Json::parse(line).size(); });
+    });
+    report("nlohmann::json::parse of each results-file line (baseline)", file.size(), bare_file);
+    const auto file_job = llmbatch::detail::parse_gemini_operation(
+        {{"name", "batches/bench"},
+         {"done", true},
+         {"metadata", {{"state", "BATCH_STATE_SUCCEEDED"}, {"batchStats", {{"requestCount", std::to_string(requests)}}}}},
+         {"response", {{"responsesFile", "files/batch-bench"}}}});
+    const double file_raw = best_seconds(3, [&] { sink += gemini.fetch_batch_results(file_job).size(); });
+    report("fetch_batch_results: results file streamed, out of order, raw", file.size(), file_raw);
+    fmt::print("assembly / bare parse: inline {:.2f}x, results file {:.2f}x (target: within 1.5x)\n",
+               inline_raw / bare_inline, file_raw / bare_file);
     return sink == 0 ? 1 : 0;
 }

@@ -233,7 +233,9 @@ public:
     [[nodiscard]] BatchResults fetch_batch_results(const std::string& job_name, const FetchOptions& options = {}) {
         BatchJob job = get_batch_job(job_name);
         job.name = "batches/" + job_id(job_name);  // the results name the job as asked for
-        return fetch_batch_results(job, options);
+        OutcomeCollector collected;
+        stream_from(job, collected.sink(), options);  // the job is ours: its results are moved, not copied
+        return std::move(collected).take(std::string(name), job.name);
     }
 
     /// `fetch_batch_results` for a job already read with `get_batch_job` (no second GET).
@@ -248,19 +250,7 @@ public:
     /// job's finished requests are handed over too, the others as `CANCELLED` / `EXPIRED`
     /// errors. Every request gets exactly one outcome. Errors as `fetch_batch_results`.
     void stream_batch_results(const BatchJob& job, const OutcomeSink& sink, const FetchOptions& options = {}) {
-        const std::string full = "batches/" + job_id(job.name);
-        check_fetchable(job, full);
-        GeminiResultReader reader(name, full, options, config_.generation.filter_json, job.counts.total, job.state, sink);
-        if (const Json* inlined = inline_results(job.raw)) {
-            reader.read_inline(*inlined);
-        } else if (job.results_location == ResultsLocation::file) {
-            files().download(job.results_ref, "download results of " + full,
-                             [&](std::string_view chunk) { reader.feed(chunk); });
-            reader.finish_stream();
-        } else {
-            job_ended_without_results(job, full);
-        }
-        reader.finish();
+        stream_from(job, sink, options);
     }
 
     // ---- files ----------------------------------------------------------------------------------
@@ -330,9 +320,27 @@ public:
 
     /// Translates an Operation (from create, get or list) into a `BatchJob`.
     /// @throws ProviderError when a counter or the state has the wrong type.
-    [[nodiscard]] static BatchJob parse_operation(const Json& op) { return detail::parse_gemini_operation(op); }
+    [[nodiscard]] static BatchJob parse_operation(Json op) { return detail::parse_gemini_operation(std::move(op)); }
 
 private:
+    /// The outcomes of `job` into `sink`; inline results are moved out of a non-const `job`.
+    template <class Job>
+    void stream_from(Job& job, const OutcomeSink& sink, const FetchOptions& options) {
+        const std::string full = "batches/" + job_id(job.name);
+        check_fetchable(job, full);
+        GeminiResultReader reader(full, options, config_.generation.filter_json, job.counts.total, job.state, sink);
+        if (auto* inlined = inline_results(job.raw)) {
+            reader.read_inline(*inlined);
+        } else if (job.results_location == ResultsLocation::file) {
+            files().download(job.results_ref, "download results of " + full,
+                             [&](std::string_view chunk) { reader.feed(chunk); });
+            reader.finish_stream();
+        } else {
+            job_ended_without_results(job, full);
+        }
+        reader.finish();
+    }
+
     static GeminiConfig normalised(GeminiConfig c) {
         c.api_key = resolve_api_key(std::move(c.api_key), "GEMINI_API_KEY");
         while (!c.base_url.empty() && c.base_url.back() == '/') c.base_url.pop_back();
@@ -417,11 +425,16 @@ private:
         return session_.call("GET", api_url(full), {}, "get batch job " + full);
     }
 
-    /// The `inlinedResponses` holder of an Operation, if it has one.
-    [[nodiscard]] static const Json* inline_results(const Json& op) {
-        const Json* items = detail::find_path(op, {"response", "inlinedResponses"});
-        if (!items) items = detail::find_path(op, {"metadata", "output", "inlinedResponses"});
-        return items;
+    /// The `inlinedResponses` holder of an Operation (`Json` or `const Json`), if it has one.
+    template <class J>
+    [[nodiscard]] static J* inline_results(J& op) {
+        auto member = [](J* at, const char* key) -> J* {
+            if (!at || !at->is_object()) return nullptr;
+            auto it = at->find(key);
+            return it == at->end() ? nullptr : &*it;
+        };
+        if (J* items = member(member(&op, "response"), "inlinedResponses")) return items;
+        return member(member(member(&op, "metadata"), "output"), "inlinedResponses");
     }
 
     void check_fetchable(const BatchJob& job, const std::string& full) const {

@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 #include <vector>
 
@@ -34,9 +35,10 @@ namespace detail {
                          ProviderErrorInfo{"gemini", 0, {}, std::string(why), false});
 }
 
-/// Translates an Operation (from create, get or list) into a `BatchJob`; `raw` keeps it whole.
+/// Translates an Operation (from create, get or list) into a `BatchJob`; `raw` keeps it whole
+/// (moved in, not copied, when given an rvalue).
 /// @throws ProviderError when a counter or the state has the wrong type.
-[[nodiscard]] inline BatchJob parse_gemini_operation(const nlohmann::json& op) {
+[[nodiscard]] inline BatchJob parse_gemini_operation(nlohmann::json op) {
     if (!op.is_object()) throw gemini_bad_reply("read batch job", "the reply is not a JSON object");
     BatchJob job;
     job.provider = "gemini";
@@ -81,7 +83,7 @@ namespace detail {
         job.results_location = ResultsLocation::file;
         job.results_ref = std::move(file);
     }
-    job.raw = op;
+    job.raw = std::move(op);
     return job;
 }
 
@@ -90,16 +92,20 @@ namespace detail {
 /// Turns Gemini result items into outcomes in a sink, each placed by its key.
 class GeminiResultReader {
 public:
-    GeminiResultReader(std::string_view provider, std::string job_name, const FetchOptions& options, bool default_json,
-                       std::int64_t total, JobState state, const OutcomeSink& sink)
-        : provider_(provider), job_(std::move(job_name)), keys_(options.request_keys), forced_(options.filter_json),
+    GeminiResultReader(std::string job_name, const FetchOptions& options, bool default_json, std::int64_t total,
+                       JobState state, const OutcomeSink& sink)
+        : job_(std::move(job_name)), keys_(options.request_keys), forced_(options.filter_json),
           default_json_(default_json), state_(state), sink_(sink),
           order_(options.request_keys, static_cast<std::size_t>(std::max<std::int64_t>(total, 0))) {}
 
     /// Reads an `inlinedResponses` holder: by key when every item has a distinct one, else by
-    /// position. @throws ProviderError when only some items carry a key.
-    void read_inline(const Json& holder) {
-        const Json* list = detail::find(holder, "inlinedResponses");
+    /// position. The items of a non-const holder are moved out of it instead of copied.
+    /// @throws ProviderError when only some items carry a key.
+    template <class J>
+    void read_inline(J& holder) {
+        constexpr bool consume = !std::is_const_v<J>;
+        J* list = nullptr;
+        if (auto it = holder.find("inlinedResponses"); it != holder.end()) list = &*it;
         if (!list || !list->is_array()) return;
         std::vector<std::string_view> keys;
         keys.reserve(list->size());
@@ -113,8 +119,11 @@ public:
                                            "cannot restore the input order: only some results carry a key");
         for (std::size_t i = 0; i < list->size(); ++i) {
             (void)order_.mark((*plan)[i]);
-            Json copy = (*list)[i];
-            sink_(outcome_of(std::move(copy), (*plan)[i], std::string(keys[i])));
+            std::string key(keys[i]);
+            Json item;
+            if constexpr (consume) item = std::move((*list)[i]);
+            else item = (*list)[i];
+            sink_(outcome_of(std::move(item), (*plan)[i], std::move(key)));
         }
     }
 
@@ -204,7 +213,6 @@ private:
         return out;
     }
 
-    std::string_view provider_;
     std::string job_;
     const std::vector<std::string>& keys_;
     std::optional<bool> forced_;
