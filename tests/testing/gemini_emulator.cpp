@@ -598,9 +598,9 @@ TEST_SUITE("testing") {
             CHECK(rejected(R"({"batch":{"inputConfig":{"requests":{"requests":[{"request":{}}]}}}})").find(
                       "contents is not specified") != std::string::npos);
         }
-        SUBCASE("file input") {
+        SUBCASE("file input naming no file") {
             CHECK(rejected(R"({"batch":{"inputConfig":{"fileName":"files/abc"}}})") ==
-                  "file input is not supported by the emulator");
+                  "* BatchGenerateContentRequest.batch.input_config.file_name: the file files/abc does not exist.");
         }
         SUBCASE("an unparseable body") {
             CHECK(rejected("{\"batch\": ").rfind("Invalid JSON payload received.", 0) == 0);
@@ -613,7 +613,7 @@ TEST_SUITE("testing") {
         ManualClock clock;
         GeminiEmulator gemini(clock);
         check_google_error(call(gemini, request("GET", "/v1beta/batches/unknown"), 404), 404, "NOT_FOUND");
-        check_google_error(call(gemini, request("GET", "/v1beta/files"), 404), 404, "NOT_FOUND");
+        check_google_error(call(gemini, request("GET", "/v1beta/corpora"), 404), 404, "NOT_FOUND");
         check_google_error(call(gemini, request("GET", "/v1/batches"), 404), 404, "NOT_FOUND");
         check_google_error(call(gemini, request("PUT", "/v1beta/batches/x"), 404), 404, "NOT_FOUND");
         check_google_error(call(gemini, request("GET", create_path), 404), 404, "NOT_FOUND");
