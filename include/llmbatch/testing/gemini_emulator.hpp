@@ -180,6 +180,15 @@ public:
                                                 std::move(retry_after), {}});
     }
 
+    /// The next `count` calls get HTTP status `http_status` with `body` as it is (any error shape,
+    /// even a malformed one), and `Retry-After` when given.
+    void inject_http_response(std::size_t count, int http_status, std::string body,
+                              std::optional<std::string> retry_after = std::nullopt) {
+        if (body.empty()) body = "{}";
+        std::lock_guard lock(state_->service.mutex);
+        state_->service.faults.add_http_fault(HttpFault{count, http_status, {}, {}, std::move(retry_after), std::move(body)});
+    }
+
     /// The next `count` response bodies, whatever the endpoint, stop after `keep_bytes` bytes.
     void truncate_bodies(std::size_t count, std::size_t keep_bytes) {
         std::lock_guard lock(state_->service.mutex);

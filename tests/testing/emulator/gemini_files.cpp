@@ -324,4 +324,17 @@ TEST_CASE("Gemini emulator state keeps files and file jobs across processes") {
     CHECK(second.send(request("GET", url)).body == (first.send(request("GET", url)), first.send(request("GET", url))).body);
 }
 
+TEST_CASE("Gemini emulator serves a pre-rendered error body to the next calls") {
+    ManualClock clock;
+    GeminiEmulator gemini(clock);
+    gemini.inject_http_response(2, 500, "<html>upstream broke</html>", "3");
+    for (int i = 0; i < 2; ++i) {
+        const HttpResponse r = gemini.send(request("GET", "/v1beta/batches"));
+        CHECK(r.status == 500);
+        CHECK(r.body == "<html>upstream broke</html>");
+        CHECK(r.headers.get("Retry-After") == std::optional<std::string>("3"));
+    }
+    CHECK(gemini.send(request("GET", "/v1beta/batches")).status == 200);
+}
+
 }
