@@ -46,9 +46,11 @@ struct StoredFile {
     detail::SysTime create_time;
     detail::SysTime expire_time;
     std::string source = "UPLOADED";  ///< how it came: `UPLOADED` or `GENERATED`
+    std::string state = "ACTIVE";     ///< `PROCESSING`, `ACTIVE` or `FAILED`
 
     [[nodiscard]] Json to_json() const {
         return Json{{"id", id},
+                    {"state", state},
                     {"displayName", display_name},
                     {"mimeType", mime_type},
                     {"size", size},
@@ -63,7 +65,8 @@ struct StoredFile {
                           j.at("size").get<std::uint64_t>(),
                           detail::parse_timestamp(j.at("createTime").get<std::string>()),
                           detail::parse_timestamp(j.at("expireTime").get<std::string>()),
-                          j.value("source", std::string("UPLOADED"))};
+                          j.value("source", std::string("UPLOADED")),
+                          j.value("state", std::string("ACTIVE"))};
     }
 };
 
@@ -349,7 +352,7 @@ private:
         while (find(id));
         return StoredFile{std::move(id), std::move(display_name), std::move(mime_type), size, now,
                           now + std::chrono::duration_cast<std::chrono::system_clock::duration>(options_.lifetime),
-                          "UPLOADED"};
+                          "UPLOADED", "ACTIVE"};
     }
 
     [[nodiscard]] std::filesystem::path file_path(const std::string& id) const { return options_.directory / id; }

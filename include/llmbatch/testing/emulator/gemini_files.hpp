@@ -58,6 +58,12 @@ inline constexpr MessageSpec input_line_spec{"InputLine", input_line_fields};
     return std::string(url.substr(0, slash));
 }
 
+/// The `upload_id` of a request to an upload URL (`/upload/...?upload_id=`); empty for any other.
+[[nodiscard]] inline std::string upload_id(const HttpRequest& request) {
+    if (url_path(request.url).rfind("/upload/", 0) != 0) return {};
+    return query_param(url_query(request.url), "upload_id").value_or("");
+}
+
 /// The comma-separated words of an `X-Goog-Upload-Command` header, trimmed and lowercased.
 [[nodiscard]] inline std::vector<std::string> upload_commands(const HttpRequest& request) {
     std::vector<std::string> words;

@@ -17,7 +17,6 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <filesystem>
 #include <functional>
 #include <limits>
 #include <memory>
@@ -42,25 +41,7 @@
 #include "llmbatch/testing/emulator/response.hpp"
 #include "llmbatch/testing/emulator/state.hpp"
 
-namespace llmbatch::testing {
-
-/// Settings of a `BasicGeminiEmulator`.
-struct GeminiEmulatorOptions {
-    std::chrono::steady_clock::duration pending_for = std::chrono::seconds(20);  ///< PENDING phase length
-    std::chrono::steady_clock::duration running_for = std::chrono::seconds(40);  ///< RUNNING phase length
-    std::chrono::steady_clock::duration expire_after = std::chrono::hours(48);   ///< unfinished longer: EXPIRED
-    std::string api_version = "v1beta";  ///< first path segment of every endpoint
-    std::string required_api_key;        ///< empty: any non-empty `x-goog-api-key` is accepted
-    int default_page_size = 50;          ///< list page size when `pageSize` is absent (at most 1000)
-    std::chrono::steady_clock::duration finalizing_for{0};  ///< still RUNNING after the last request
-    std::chrono::steady_clock::duration cancelling_for{0};  ///< a cancellation takes this long
-    bool inline_file_output = false;     ///< inline-input jobs answer with a responses file too
-    bool partial_results = false;        ///< cancelled/expired jobs show their completed requests
-    std::size_t chunk_size = default_chunk_size;  ///< chunk size of the streaming `send`
-    std::filesystem::path file_directory;  ///< where uploaded files live; empty: in memory
-};
-
-namespace detail {
+namespace llmbatch::testing::detail {
 
 inline constexpr std::string_view state_format = "llmbatch.gemini-emulator";
 inline constexpr int state_version = 1;
@@ -123,11 +104,6 @@ public:
     }
 
 private:
-    [[nodiscard]] static std::string upload_id(const HttpRequest& request) {
-        if (url_path(request.url).rfind("/upload/", 0) != 0) return {};
-        return query_param(url_query(request.url), "upload_id").value_or("");
-    }
-
     void check_api_key(const HttpRequest& request) const {
         const auto key = request.headers.get("x-goog-api-key");
         if (!key || key->empty())
@@ -415,5 +391,4 @@ private:
     }
 };
 
-}  // namespace detail
-}  // namespace llmbatch::testing
+}  // namespace llmbatch::testing::detail

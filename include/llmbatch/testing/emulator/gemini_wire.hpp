@@ -1,8 +1,9 @@
 #pragma once
 /// @file testing/emulator/gemini_wire.hpp
-/// The Gemini emulator's wire shapes: deterministic answers (`default_answer`), the
-/// GenerateContentResponse, the job record it keeps (`GeminiJob`), the Operation it answers with,
-/// the lines of a responses file and the File resource. Provider-neutral timing comes from
+/// The Gemini emulator's settings (`GeminiEmulatorOptions`) and wire shapes: deterministic
+/// answers (`default_answer`), the GenerateContentResponse, the job record it keeps
+/// (`GeminiJob`), the Operation it answers with, the lines of a responses file and the File
+/// resource. Provider-neutral timing comes from
 /// `Lifecycle`; this header only maps it to `BATCH_STATE_*` and `batchStats`.
 ///
 /// **Example**:
@@ -13,8 +14,10 @@
 
 #include <algorithm>
 #include <cctype>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <filesystem>
 #include <initializer_list>
 #include <optional>
 #include <string>
@@ -29,8 +32,27 @@
 #include "llmbatch/testing/emulator/gemini_schema.hpp"
 #include "llmbatch/testing/emulator/ids.hpp"
 #include "llmbatch/testing/emulator/lifecycle.hpp"
+#include "llmbatch/testing/emulator/response.hpp"
 
-namespace llmbatch::testing::detail {
+namespace llmbatch::testing {
+
+/// Settings of a `BasicGeminiEmulator`.
+struct GeminiEmulatorOptions {
+    std::chrono::steady_clock::duration pending_for = std::chrono::seconds(20);  ///< PENDING phase length
+    std::chrono::steady_clock::duration running_for = std::chrono::seconds(40);  ///< RUNNING phase length
+    std::chrono::steady_clock::duration expire_after = std::chrono::hours(48);   ///< unfinished longer: EXPIRED
+    std::string api_version = "v1beta";  ///< first path segment of every endpoint
+    std::string required_api_key;        ///< empty: any non-empty `x-goog-api-key` is accepted
+    int default_page_size = 50;          ///< list page size when `pageSize` is absent (at most 1000)
+    std::chrono::steady_clock::duration finalizing_for{0};  ///< still RUNNING after the last request
+    std::chrono::steady_clock::duration cancelling_for{0};  ///< a cancellation takes this long
+    bool inline_file_output = false;     ///< inline-input jobs answer with a responses file too
+    bool partial_results = false;        ///< cancelled/expired jobs show their completed requests
+    std::size_t chunk_size = default_chunk_size;  ///< chunk size of the streaming `send`
+    std::filesystem::path file_directory;  ///< where uploaded files live; empty: in memory
+};
+
+namespace detail {
 
 inline constexpr std::string_view batch_type = "type.googleapis.com/google.ai.generativelanguage.v1main.GenerateContentBatch";
 inline constexpr std::string_view batch_output_type =
@@ -319,7 +341,7 @@ struct GeminiJob {
               {"updateTime", format_timestamp(file.create_time)},
               {"expirationTime", format_timestamp(file.expire_time)},
               {"uri", fmt::format("{}/files/{}", base, file.id)},
-              {"state", "ACTIVE"},
+              {"state", file.state},
               {"source", file.source}};
     if (!file.display_name.empty()) j["displayName"] = file.display_name;
     return j;
@@ -329,4 +351,5 @@ struct GeminiJob {
     return json_response(200, body, HttpHeaders{{"Content-Type", "application/json; charset=UTF-8"}});
 }
 
-}  // namespace llmbatch::testing::detail
+}  // namespace detail
+}  // namespace llmbatch::testing
