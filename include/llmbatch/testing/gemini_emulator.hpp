@@ -268,7 +268,7 @@ public:
         return state_->service.requests.size();
     }
 
-    /// Every request received so far, in order.
+    /// Every request received so far, in order (chunks sent to an upload URL without their bytes).
     [[nodiscard]] std::vector<HttpRequest> requests() const {
         std::lock_guard lock(state_->service.mutex);
         return state_->service.requests;

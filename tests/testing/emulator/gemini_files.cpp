@@ -112,6 +112,7 @@ TEST_CASE("Gemini Files API: resumable upload in chunks as the SDKs do it, then 
     CHECK(file["expirationTime"] == "2026-01-03T00:00:00.000000000Z");
     CHECK(file["uri"] == "http://127.0.0.1:8080/v1beta/" + file["name"].get<std::string>());
     CHECK(chunk(content.size(), 0, "upload, finalize").status == 404);  // the session is gone
+    CHECK(gemini.requests().back().body.empty());  // the log keeps no uploaded bytes
 
     const std::string name = file["name"];
     CHECK(Json::parse(gemini.send(request("GET", "http://127.0.0.1:8080/v1beta/" + name)).body) == file);

@@ -73,7 +73,9 @@ public:
     /// Records and answers `request` at `now`. `self` owns this service: a produced body keeps it
     /// and locks `mutex` while it renders.
     [[nodiscard]] EmulatedResponse answer(const HttpRequest& request, SysTime now, const std::shared_ptr<GeminiService>& self) {
-        requests.push_back(request);
+        const bool to_upload_url = !upload_id(request).empty();
+        // The log keeps no uploaded bytes: a large file would sit in memory twice.
+        requests.push_back(to_upload_url ? HttpRequest{request.method, request.url, request.headers, {}} : request);
         EmulatedResponse response;
         try {
             if (auto fault = faults.take_http_fault()) {
@@ -81,7 +83,7 @@ public:
                 e.rendered = fault->body;
                 throw e;
             }
-            if (upload_id(request).empty()) check_api_key(request);
+            if (!to_upload_url) check_api_key(request);
             files.remove_expired(now);
             response = route(request, now, self);
         } catch (const ApiError& e) {

@@ -8,8 +8,9 @@
 /// t0 + pending_for + running_for (requests complete one after another, in list order, at an even
 /// pace), then `finalizing` for finalizing_for, then `succeeded` (or `failed` when
 /// `fail_at_finish` is set). A job that would still be unfinished at t0 + expire_after ends
-/// `expired` then. An early end (`end_at`) may lie in the future; a cancellation goes through
-/// `cancelling` for `cancelling_for` before it ends `cancelled`. A cancelled or expired job keeps
+/// `expired` then. An early end (`end_at`) may lie in the future (an end later than the natural
+/// one never comes); a cancellation goes through `cancelling` for `cancelling_for` before it
+/// ends `cancelled`. A cancelled or expired job keeps
 /// the requests that completed before its end (`JobSnapshot::completed`, the first ones of the
 /// list); the others count as cancelled or expired.
 ///
