@@ -1,8 +1,10 @@
 #include "llmbatch/testing/emulator/gemini_files.hpp"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <chrono>
+#include <filesystem>
 #include <optional>
 #include <regex>
 #include <string>
@@ -336,6 +338,33 @@ TEST_CASE("Gemini emulator serves a pre-rendered error body to the next calls") 
         CHECK(r.headers.get("Retry-After") == std::optional<std::string>("3"));
     }
     CHECK(gemini.send(request("GET", "/v1beta/batches")).status == 200);
+}
+
+TEST_CASE("Gemini emulator keeps uploaded files in a directory when given one") {
+    const auto dir = std::filesystem::temp_directory_path() /
+                     fmt::format("llmbatch-gemini-files-{}", std::chrono::steady_clock::now().time_since_epoch().count());
+    {
+        ManualClock clock;
+        GeminiEmulatorOptions options;
+        options.file_directory = dir;
+        GeminiEmulator gemini(clock, options);
+        const std::string content = input_file({"history", "physics"});
+        const std::string file = gemini.add_file("in", "application/jsonl", content);
+        CHECK(std::filesystem::file_size(dir / file.substr(6)) == content.size());
+        CHECK_FALSE(gemini.to_json()["files"]["files"][0].contains("bytes"));
+        gemini.set_chunk_size(5);
+        std::string streamed;
+        (void)gemini.send(request("GET", download_url(file)), [&](const HttpResponse&, std::string_view c) {
+            CHECK(c.size() <= 5);
+            streamed += c;
+        });
+        CHECK(streamed == content);
+        const Json created = create_file_job(gemini, file);
+        clock.advance(1min);
+        CHECK(lines_of(gemini.send(request("GET", download_url("files/batch-" + created["name"].get<std::string>().substr(8)))).body)
+                  .size() == 2);
+    }
+    std::filesystem::remove_all(dir);
 }
 
 }
