@@ -3,6 +3,7 @@
 //
 //   gemini_emulator_server [--host 127.0.0.1] [--port 0] [--port-file PATH]
 //                          [--advance-per-poll SECONDS] [--pending-seconds S] [--running-seconds S]
+//                          [--file-dir DIR] [--inline-file-output] [--partial-results]
 //
 // Port 0 picks a free port; the chosen port is printed ("listening on http://127.0.0.1:PORT") and,
 // with --port-file, written to that file once the socket listens.
@@ -10,7 +11,10 @@
 // --advance-per-poll (each `GET batches/{id}` moves it on after answering, so a client polling
 // every N virtual seconds sees what it would see in memory) or through the control endpoints of
 // llmbatch/testing/emulator_server.hpp (`POST /_emulator/advance {"seconds": 60}`,
-// `POST /_emulator/inject-http-errors`, `POST /_emulator/shutdown`).
+// `POST /_emulator/inject-http-errors`, `POST /_emulator/truncate-bodies`, `POST /_emulator/shutdown`).
+// --file-dir keeps uploaded files in DIR instead of memory; --inline-file-output makes inline jobs
+// answer with a responses file; --partial-results shows the completed requests of cancelled and
+// expired jobs. Results files are streamed as they are rendered.
 #include <llmbatch/testing/emulator_server.hpp>
 #include <llmbatch/testing/gemini_emulator.hpp>
 #include <llmbatch/testing/manual_clock.hpp>
@@ -34,12 +38,16 @@ struct Options {
     double advance_per_poll = 0;
     double pending_seconds = 20;
     double running_seconds = 40;
+    std::string file_dir;
+    bool inline_file_output = false;
+    bool partial_results = false;
 };
 
 [[noreturn]] void usage(const std::string& why, int code = 2) {
     fmt::print(code ? stderr : stdout,
                "{}usage: gemini_emulator_server [--host H] [--port P] [--port-file PATH] [--advance-per-poll S]\n"
-               "                              [--pending-seconds S] [--running-seconds S]\n",
+               "                              [--pending-seconds S] [--running-seconds S]\n"
+               "                              [--file-dir DIR] [--inline-file-output] [--partial-results]\n",
                why.empty() ? "" : "gemini_emulator_server: " + why + "\n");
     std::exit(code);
 }
@@ -49,6 +57,10 @@ Options parse_args(int argc, char** argv) {
     for (int i = 1; i < argc; ++i) {
         const std::string_view arg = argv[i];
         if (arg == "--help" || arg == "-h") usage("", 0);
+        if (arg == "--inline-file-output" || arg == "--partial-results") {
+            (arg == "--inline-file-output" ? o.inline_file_output : o.partial_results) = true;
+            continue;
+        }
         if (i + 1 >= argc) usage(fmt::format("unknown option or missing value: '{}'", arg));
         const std::string value = argv[++i];
         auto number = [&] {
@@ -63,6 +75,7 @@ Options parse_args(int argc, char** argv) {
         else if (arg == "--advance-per-poll") o.advance_per_poll = number();
         else if (arg == "--pending-seconds") o.pending_seconds = number();
         else if (arg == "--running-seconds") o.running_seconds = number();
+        else if (arg == "--file-dir") o.file_dir = value;
         else usage(fmt::format("unknown option '{}'", arg));
     }
     return o;
@@ -80,6 +93,9 @@ int main(int argc, char** argv) try {
     llmbatch::testing::GeminiEmulatorOptions emulator_options;
     emulator_options.pending_for = seconds(options.pending_seconds);
     emulator_options.running_for = seconds(options.running_seconds);
+    emulator_options.file_directory = options.file_dir;
+    emulator_options.inline_file_output = options.inline_file_output;
+    emulator_options.partial_results = options.partial_results;
     llmbatch::testing::GeminiEmulator emulator(clock, emulator_options);
 
     // A single-job GET (`.../batches/{id}`, no `:verb`) moves virtual time on after it is answered.

@@ -4,8 +4,11 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "llmbatch/providers/gemini.hpp"
 #include "llmbatch/service.hpp"
@@ -145,6 +148,45 @@ TEST_CASE_TEMPLATE("loopback: the emulator server's control endpoints", T, llmba
     CHECK(post("/_emulator/advance", R"({"seconds": -1})").status == 400);
     CHECK(post("/_emulator/inject-http-errors", R"({"count": 1, "status": 404, "api_status": "NOT_FOUND"})").status == 200);
     CHECK_THROWS_AS((void)lb.gemini.get_batch_job(name), llmbatch::NotFoundError);
+}
+
+TEST_CASE_TEMPLATE("loopback: a results file is streamed over HTTP, and a truncated download fails", T,
+                   llmbatch::CurlTransport, llmbatch::HttplibTransport) {
+    ManualClock emulator_clock;
+    llmbatch::testing::GeminiEmulatorOptions options;
+    options.inline_file_output = true;  // inline jobs answer with a responses file
+    GeminiEmulator emulator(emulator_clock, options);
+    EmulatorServer<GeminiEmulator> server(emulator);
+    server.start();
+    ManualClock provider_clock;
+    llmbatch::GeminiConfig config;
+    config.api_key = "loopback-key";
+    config.base_url = server.base_url();
+    llmbatch::GeminiProvider<T, ManualClock> gemini(config, T{}, provider_clock);
+
+    const auto name = gemini.create_batch_job(payload, {.filter_json = true});
+    emulator_clock.advance(1h);
+    const auto results = gemini.fetch_batch_results(name);
+    REQUIRE(results.size() == 4);
+    const char* expected[] = {"Humanities", "Languages", "STEM", "Arts"};
+    for (std::size_t i = 0; i < 4; ++i) {
+        REQUIRE(results[i].ok());
+        CHECK(results[i].value->at("category") == expected[i]);
+    }
+
+    T transport;
+    const llmbatch::HttpRequest download{
+        "GET", server.base_url() + "/download/v1beta/files/batch-" + name.substr(8) + ":download?alt=media",
+        {{"x-goog-api-key", "loopback-key"}}, {}};
+    const auto whole = transport.send(download);
+    CHECK(whole.status == 200);
+    CHECK(std::count(whole.body.begin(), whole.body.end(), '\n') == 4);
+
+    llmbatch::HttpRequest control{"POST", server.base_url() + "/_emulator/truncate-bodies",
+                                  {{"Content-Type", "application/json"}}, R"({"count": 1, "keep_bytes": 10})"};
+    CHECK(transport.send(control).status == 200);
+    CHECK_THROWS_AS((void)transport.send(download), llmbatch::TransportError);
+    CHECK(transport.send(download).body == whole.body);  // only the next body was cut
 }
 
 }  // TEST_SUITE

@@ -5,6 +5,12 @@
 /// thread. Tests point a real transport at `base_url()`; `examples/gemini_emulator_server.cpp`
 /// wraps it in a program.
 ///
+/// An emulator that also offers `EmulatedResponse open(const HttpRequest&)` (see
+/// `testing/emulator/response.hpp`) is streamed: a produced body (a results file) goes out with
+/// chunked transfer encoding as it is produced, never whole in memory. A truncated body (see
+/// `truncate_bodies`) breaks the connection after the kept bytes, as a failed download would:
+/// a held body announces its full `Content-Length` first, a produced one never ends its chunks.
+///
 /// Needs cpp-httplib (`#include <httplib.h>`), so it is not part of the umbrella header.
 ///
 /// Control endpoints, beside the emulated API:
@@ -14,6 +20,7 @@
 /// | `GET /_emulator/health`             | `{"ok": true}`                                             |
 /// | `POST /_emulator/advance`           | `{"seconds": N}`: calls the `advance` hook (moves the clock) |
 /// | `POST /_emulator/inject-http-errors`| `{"count", "status", "api_status", "message", "retry_after"}` (when the emulator has `inject_http_errors`) |
+/// | `POST /_emulator/truncate-bodies`   | `{"count", "keep_bytes"}`: the next bodies break off (when the emulator has `truncate_bodies`) |
 /// | `POST /_emulator/shutdown`          | stops the server (with a body, e.g. `{}`)                  |
 ///
 /// Example:
@@ -25,13 +32,19 @@
 /// config.base_url = server.base_url();
 /// @endcode
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <concepts>
+#include <cstddef>
 #include <functional>
+#include <limits>
+#include <memory>
 #include <optional>
 #include <stdexcept>
 #include <string>
 #include <thread>
+#include <string_view>
 #include <utility>
 
 #include <fmt/format.h>
@@ -39,6 +52,7 @@
 
 #include "llmbatch/http.hpp"
 #include "llmbatch/model.hpp"
+#include "llmbatch/testing/emulator/response.hpp"
 
 namespace llmbatch::testing {
 
@@ -121,6 +135,19 @@ private:
                 reply(res, 404, {{"error", "this emulator has no error injection"}});
             }
         });
+        server_.Post("/_emulator/truncate-bodies", [this, reply](const httplib::Request& req, httplib::Response& res) {
+            if constexpr (requires(Emulator& e) { e.truncate_bodies(std::size_t{1}, std::size_t{1}); }) {
+                const Json body = Json::parse(req.body, nullptr, false);
+                if (body.is_discarded() || !body.is_object() || !body.contains("keep_bytes") ||
+                    !body["keep_bytes"].is_number_unsigned())
+                    return reply(res, 400, {{"error", "expected {\"count\": N, \"keep_bytes\": K}"}});
+                emulator_.truncate_bodies(body.value("count", std::size_t{1}), body["keep_bytes"].template get<std::size_t>());
+                reply(res, 200, Json::object());
+            } else {
+                (void)req;
+                reply(res, 404, {{"error", "this emulator cannot truncate bodies"}});
+            }
+        });
         server_.Post("/_emulator/shutdown", [this, reply](const httplib::Request&, httplib::Response& res) {
             reply(res, 200, Json::object());
             // Stopping from inside a handler would wait for this very handler: do it beside it.
@@ -132,20 +159,62 @@ private:
             request.url = fmt::format("http://{}:{}{}", host_, port_, req.target);
             for (const auto& [name, value] : req.headers) request.headers.add(name, value);
             request.body = req.body;
-            const HttpResponse response = emulator_.send(request);
-            res.status = response.status;
-            std::string content_type = "application/json";
-            for (const auto& [name, value] : response.headers) {
-                if (detail::iequals(name, "Content-Type")) content_type = value;
-                else res.set_header(name, value);
+            int status = 0;
+            if constexpr (requires(Emulator& e) { { e.open(request) } -> std::same_as<EmulatedResponse>; }) {
+                EmulatedResponse response = emulator_.open(request);
+                status = response.head.status;
+                serve(std::move(response), res);
+            } else {
+                HttpResponse response = emulator_.send(request);
+                status = response.status;
+                serve(EmulatedResponse{std::move(response), {}, std::nullopt}, res);
             }
-            res.set_content(response.body, content_type);
-            if (after_) after_(req.method, req.path, response.status);
+            if (after_) after_(req.method, req.path, status);
         };
         server_.Get(".*", api);
         server_.Post(".*", api);
         server_.Delete(".*", api);
         server_.Patch(".*", api);
+        server_.Put(".*", api);
+    }
+
+    /// Writes `r` into `res`: a held body at once, a produced or truncated one through a provider.
+    static void serve(EmulatedResponse r, httplib::Response& res) {
+        res.status = r.head.status;
+        std::string content_type = "application/json";
+        for (const auto& [name, value] : r.head.headers) {
+            if (llmbatch::detail::iequals(name, "Content-Type")) content_type = value;
+            else res.set_header(name, value);
+        }
+        if (!r.producer) {
+            auto body = std::make_shared<std::string>(std::move(r.head.body));
+            const std::size_t keep = r.truncate_after.value_or(body->size());
+            if (keep >= body->size()) return res.set_content(*body, content_type);
+            // Announce the whole length, send `keep` bytes, then break the connection.
+            res.set_content_provider(body->size(), content_type,
+                                     [body, keep](std::size_t offset, std::size_t, httplib::DataSink& sink) {
+                                         if (offset >= keep) return false;
+                                         return sink.write(body->data() + offset, keep - offset);
+                                     });
+            return;
+        }
+        auto shared = std::make_shared<EmulatedResponse>(std::move(r));
+        res.set_chunked_content_provider(content_type, [shared](std::size_t, httplib::DataSink& sink) {
+            struct Stop {};
+            std::size_t left = shared->truncate_after.value_or(std::numeric_limits<std::size_t>::max());
+            try {
+                shared->producer([&](std::string_view piece) {
+                    const std::size_t n = std::min(left, piece.size());
+                    if (n > 0 && !sink.write(piece.data(), n)) throw Stop{};
+                    left -= n;
+                    if (n < piece.size()) throw Stop{};  // cut: the chunks never end
+                });
+            } catch (const Stop&) {
+                return false;
+            }
+            sink.done();
+            return true;
+        });
     }
 
     Emulator emulator_;
