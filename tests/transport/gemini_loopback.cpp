@@ -190,3 +190,35 @@ TEST_CASE_TEMPLATE("loopback: a results file is streamed over HTTP, and a trunca
 }
 
 }  // TEST_SUITE
+
+// ---- the provider contract, through both real transports over loopback -------------------------
+
+#include "../providers/contract/contract.hpp"
+#include "../providers/contract/gemini_harness.hpp"
+
+namespace {
+
+/// The loopback link: the emulator served on a free loopback port, reached through transport `T`.
+template <class T>
+struct LoopbackLink {
+    using Transport = T;
+    explicit LoopbackLink(GeminiEmulator& emulator) : server(emulator) { server.start(); }
+    [[nodiscard]] static Transport transport() { return T{}; }
+    [[nodiscard]] std::string base_url() const { return server.base_url(); }
+    EmulatorServer<GeminiEmulator> server;
+};
+
+using GeminiOverCurl = contract::GeminiHarness<LoopbackLink<llmbatch::CurlTransport>>;
+using GeminiOverHttplib = contract::GeminiHarness<LoopbackLink<llmbatch::HttplibTransport>>;
+
+}  // namespace
+
+TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_order, GeminiOverCurl, GeminiOverHttplib);
+TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_request_errors, GeminiOverCurl, GeminiOverHttplib);
+TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_failed_job, GeminiOverCurl, GeminiOverHttplib);
+TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_cancel, GeminiOverCurl, GeminiOverHttplib);
+TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_expiry, GeminiOverCurl, GeminiOverHttplib);
+TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_retries, GeminiOverCurl, GeminiOverHttplib);
+TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_no_duplicate, GeminiOverCurl, GeminiOverHttplib);
+TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_file_input, GeminiOverCurl, GeminiOverHttplib);
+TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_large, GeminiOverCurl, GeminiOverHttplib);

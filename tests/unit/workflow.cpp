@@ -228,63 +228,65 @@ llmbatch::Json finished_op(const std::string& name, const std::string& state, in
             {"response", out}};
 }
 
+/// A tracker, a store and a service over a scripted transport that answers `GET <job>` with `op`;
+/// the job is tracked under source `s.md`.
+struct ScriptedWorld {
+    llmbatch_test::TempDir tmp{"llmbatch-workflow", true};
+    llmbatch::testing::FakeTransport t;
+    ManualClock clock;
+    llmbatch::LLMService<FakeGemini> service{make_gemini()};
+    llmbatch::JobTracker tracker{tmp.path / "jobs.json", tmp.path / "state.json"};
+    llmbatch::ResultStore store{tmp.path / "results"};
+    std::vector<std::string> lines;
+
+    ScriptedWorld(const std::string& job_name, const llmbatch::Json& op) {
+        t.on("GET", "/v1beta/" + job_name, llmbatch::testing::json_response(200, op));
+        TrackedJob job;
+        job.provider = "gemini";
+        job.job_name = job_name;
+        job.source = "s.md";
+        tracker.add(job);
+    }
+    FakeGemini make_gemini() {
+        llmbatch::GeminiConfig config;
+        config.api_key = "k";
+        return FakeGemini(config, t, clock);
+    }
+    llmbatch::FetchReport fetch() {
+        return llmbatch::fetch_tracked_jobs(service, tracker, store, pending_only(), clock,
+                                            [&](std::string_view l) { lines.emplace_back(l); });
+    }
+};
+
 }  // namespace
 
 TEST_SUITE("unit") {
 
 TEST_CASE("each job is read once: its status GET also gives the results that are saved") {
-    llmbatch_test::TempDir tmp{"llmbatch-workflow", true};
-    llmbatch::testing::FakeTransport t;
-    t.on("GET", "/v1beta/batches/one",
-         llmbatch::testing::json_response(
-             200, finished_op("batches/one", "BATCH_STATE_SUCCEEDED", 2,
-                              llmbatch::Json::array({keyed_answer("1", "{\"n\": 1}"), keyed_answer("0", "{\"n\": 0}")}))));
-    ManualClock clock;
-    llmbatch::GeminiConfig config;
-    config.api_key = "k";
-    llmbatch::LLMService<FakeGemini> service{FakeGemini(config, t, clock)};
-    llmbatch::JobTracker tracker{tmp.path / "jobs.json", tmp.path / "state.json"};
-    llmbatch::ResultStore store{tmp.path / "results"};
-    TrackedJob job;
-    job.provider = "gemini";
-    job.job_name = "batches/one";
-    job.source = "s.md";
-    tracker.add(job);
-    const auto report = llmbatch::fetch_tracked_jobs(service, tracker, store, pending_only(), clock);
+    ScriptedWorld w("batches/one", finished_op("batches/one", "BATCH_STATE_SUCCEEDED", 2,
+                                               llmbatch::Json::array({keyed_answer("1", "{\"n\": 1}"),
+                                                                      keyed_answer("0", "{\"n\": 0}")})));
+    const auto report = w.fetch();
     CHECK(report.summary.completed == 1);
-    CHECK(t.call_count() == 1);
-    const auto lines = store.load("s.md");
+    CHECK(w.t.call_count() == 1);
+    const auto lines = w.store.load("s.md");
     REQUIRE(lines.size() == 2);
     CHECK(lines[0]["value"] == llmbatch::Json{{"n", 0}});
 }
 
 TEST_CASE("a cancelled job's finished requests are saved before it is marked cancelled") {
-    llmbatch_test::TempDir tmp{"llmbatch-workflow", true};
-    llmbatch::testing::FakeTransport t;
     auto op = finished_op("batches/cx", "BATCH_STATE_CANCELLED", 3,
                           llmbatch::Json::array({keyed_answer("1", "{\"n\": 1}")}));
     op["error"] = {{"code", 1}, {"message", "Cancelled by user."}};
-    t.on("GET", "/v1beta/batches/cx", llmbatch::testing::json_response(200, op));
-    ManualClock clock;
-    llmbatch::GeminiConfig config;
-    config.api_key = "k";
-    llmbatch::LLMService<FakeGemini> service{FakeGemini(config, t, clock)};
-    llmbatch::JobTracker tracker{tmp.path / "jobs.json", tmp.path / "state.json"};
-    llmbatch::ResultStore store{tmp.path / "results"};
-    TrackedJob job;
-    job.provider = "gemini";
-    job.job_name = "batches/cx";
-    job.source = "s.md";
-    tracker.add(job);
-    std::vector<std::string> lines;
-    const auto report = llmbatch::fetch_tracked_jobs(service, tracker, store, pending_only(), clock,
-                                                     [&](std::string_view l) { lines.emplace_back(l); });
+    ScriptedWorld w("batches/cx", op);
+    const auto report = w.fetch();
+    auto& lines = w.lines;
     CHECK(report.summary.failed == 1);
-    CHECK(tracker.find("batches/cx")->status == TrackedStatus::cancelled);
+    CHECK(w.tracker.find("batches/cx")->status == TrackedStatus::cancelled);
     REQUIRE(report.jobs.size() == 1);
     CHECK(report.jobs[0].saved == 3);
     CHECK(report.jobs[0].failed_requests == 2);
-    const auto saved = store.load("s.md");
+    const auto saved = w.store.load("s.md");
     REQUIRE(saved.size() == 3);
     CHECK(saved[0]["error"]["status"] == "CANCELLED");
     CHECK(saved[1]["value"] == llmbatch::Json{{"n", 1}});
