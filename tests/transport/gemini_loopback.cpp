@@ -221,4 +221,5 @@ TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_expiry, GeminiOverCurl, Ge
 TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_retries, GeminiOverCurl, GeminiOverHttplib);
 TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_no_duplicate, GeminiOverCurl, GeminiOverHttplib);
 TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_file_input, GeminiOverCurl, GeminiOverHttplib);
+TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_over_inline_limit, GeminiOverCurl, GeminiOverHttplib);
 TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_large, GeminiOverCurl, GeminiOverHttplib);

@@ -6,7 +6,8 @@
 // A harness gives a fresh world per case:
 //   H h;                          the emulator and its clock (ManualClock: nothing sleeps for real)
 //   auto p = h.provider();        a provider over LossyTransport<the harness's transport>
-//   h.payload(n)                  n requests whose answers echo "item <i>" as JSON {"echo": "item <i>"}
+//   h.payload(n, padding = 0)     n requests whose answers echo "item <i>" as JSON {"echo": "item <i>"},
+//                                 each request padded with `padding` more bytes
 //   h.finish()                    moves the clock past the end of every job
 //   h.advance(d)                  moves the clock by d
 //   h.out_of_order()              later jobs answer in reverse order
@@ -162,6 +163,17 @@ TEST_CASE_TEMPLATE_DEFINE("contract: a file-input batch runs end to end" * docte
     const auto job = p.create_batch_job(h.payload(5), {.filter_json = true, .force_file_input = true});
     CHECK_FALSE(job.input_files.empty());
     check_in_order(p.fetch_batch_results(wait(h, p, job), {.filter_json = true}), 5);
+}
+
+TEST_CASE_TEMPLATE_DEFINE("contract: a payload over the 20 MB inline limit goes as an uploaded input file" *
+                              doctest::test_suite("providers"),
+                          H, provider_contract_over_inline_limit) {
+    H h;
+    auto p = h.provider();
+    constexpr std::size_t n = 210;
+    const auto job = p.create_batch_job(h.payload(n, 100'000), {.filter_json = true});  // about 21 MB
+    CHECK(job.input_files.size() == 1);
+    check_in_order(p.fetch_batch_results(wait(h, p, job), {.filter_json = true}), n);
 }
 
 TEST_CASE_TEMPLATE_DEFINE("contract: a multi-megabyte result set streams, every outcome once" * doctest::test_suite("providers"), H,

@@ -14,4 +14,5 @@ TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_expiry, GeminiInMemory);
 TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_retries, GeminiInMemory);
 TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_no_duplicate, GeminiInMemory);
 TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_file_input, GeminiInMemory);
+TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_over_inline_limit, GeminiInMemory);
 TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_large, GeminiInMemory);

@@ -51,10 +51,14 @@ struct GeminiHarness {
                         provider_clock);
     }
 
-    /// Requests "item 0" .. "item n-1"; the responder answers each with {"echo": <its text>}.
-    [[nodiscard]] static llmbatch::BatchPayload payload(std::size_t n) {
+    /// Requests "item 0" .. "item n-1" (each followed by a second prompt of `padding` bytes); the
+    /// responder answers each with {"echo": <its first prompt>}.
+    [[nodiscard]] static llmbatch::BatchPayload payload(std::size_t n, std::size_t padding = 0) {
         llmbatch::BatchPayload out;
-        for (std::size_t i = 0; i < n; ++i) out.push_back({"item " + std::to_string(i)});
+        for (std::size_t i = 0; i < n; ++i) {
+            out.push_back({"item " + std::to_string(i)});
+            if (padding) out.back().push_back(std::string(padding, 'p'));
+        }
         return out;
     }
 
@@ -86,6 +90,7 @@ private:
         emulator.set_responder([size](const llmbatch::Json& request) {
             std::string text;
             for (const auto& part : request["contents"][0]["parts"]) text += part.value("text", "");
+            text = text.substr(0, text.find('\n'));
             llmbatch::Json answer = {{"echo", text}};
             if (size > text.size()) answer["filler"] = std::string(size - text.size(), 'f');
             return answer.dump();

@@ -1,0 +1,121 @@
+// Streaming fetch benchmark, run by `meson test -C build --benchmark` (not part of the test suite):
+// a finished Gemini job whose results file is about 1 GB (LLMBATCH_BENCH_MB sets the size) is
+// served by the emulator over loopback in a separate process, then fetched through libcurl and
+// saved into a ResultStore by the library's streaming fetch (stream_batch_results into
+// save_streamed). It prints the throughput and this process's peak RSS, before and after.
+#include <llmbatch/providers/gemini.hpp>
+#include <llmbatch/result_store.hpp>
+#include <llmbatch/testing/emulator_server.hpp>
+#include <llmbatch/testing/gemini_emulator.hpp>
+#include <llmbatch/testing/manual_clock.hpp>
+#include <llmbatch/transport/curl.hpp>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <string>
+#include <thread>
+
+#include <fmt/format.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+namespace {
+
+using llmbatch::Json;
+using namespace llmbatch::testing;
+
+long peak_rss_kib() {
+    rusage usage{};
+    getrusage(RUSAGE_SELF, &usage);
+    return usage.ru_maxrss;
+}
+
+/// The child: the emulator (answers of `answer_bytes` each, results as a file) on `port`.
+[[noreturn]] void serve(int port_pipe, std::size_t answer_bytes) {
+    ManualClock clock;
+    GeminiEmulatorOptions options;
+    options.inline_file_output = true;
+    GeminiEmulator emulator(clock, options);
+    const std::string filler(answer_bytes, 'x');
+    emulator.set_responder([&](const Json&) { return Json{{"category", "STEM"}, {"why", filler}}.dump(); });
+    EmulatorServer<GeminiEmulator> server(emulator, [&](double s) {
+        clock.advance(std::chrono::duration_cast<ManualClock::duration>(std::chrono::duration<double>(s)));
+    });
+    server.bind();
+    const int port = server.port();
+    if (::write(port_pipe, &port, sizeof port) != sizeof port) std::_Exit(2);
+    ::close(port_pipe);
+    server.serve();
+    std::_Exit(0);
+}
+
+}  // namespace
+
+int main() {
+    const char* mb_env = std::getenv("LLMBATCH_BENCH_MB");
+    const std::size_t target_mb = mb_env ? std::strtoul(mb_env, nullptr, 10) : 1024;
+    constexpr std::size_t answer_bytes = 10'000;
+    const std::size_t requests = std::max<std::size_t>(1, target_mb * 1'000'000 / (answer_bytes + 400));
+
+    int fds[2];
+    if (::pipe(fds) != 0) return 2;
+    const pid_t child = ::fork();
+    if (child == 0) {
+        ::close(fds[0]);
+        serve(fds[1], answer_bytes);
+    }
+    ::close(fds[1]);
+    int port = 0;
+    if (::read(fds[0], &port, sizeof port) != sizeof port) return 2;
+    const std::string base = fmt::format("http://127.0.0.1:{}", port);
+
+    llmbatch::GeminiConfig config;
+    config.api_key = "bench-key";
+    config.base_url = base;
+    llmbatch::GeminiProvider<llmbatch::CurlTransport> gemini(config, llmbatch::CurlTransport{});
+    llmbatch::BatchPayload payload;
+    for (std::size_t i = 0; i < requests; ++i) payload.push_back({"Classify: item " + std::to_string(i)});
+    const auto job = gemini.create_batch_job(payload, {.filter_json = true});
+    payload = {};
+    llmbatch::CurlTransport control;
+    (void)control.send({"POST", base + "/_emulator/advance", {{"Content-Type", "application/json"}}, R"({"seconds": 3600})"});
+    const auto status = gemini.get_batch_job(job);
+    const long rss_before = peak_rss_kib();
+
+    const auto dir = std::filesystem::temp_directory_path() / fmt::format("llmbatch-bench-{}", ::getpid());
+    llmbatch::ResultStore store(dir);
+    llmbatch::TrackedJob tracked;
+    tracked.provider = "gemini";
+    tracked.job_name = job;
+    tracked.source = "bench.md";
+    std::size_t bytes = 0;
+    const auto start = std::chrono::steady_clock::now();
+    const auto saved = store.save_streamed(tracked.source, tracked, "gemini", [&](const llmbatch::OutcomeSink& sink) {
+        gemini.stream_batch_results(status, [&](llmbatch::RequestOutcome&& o) {
+            bytes += o.ok() ? answer_bytes : 0;
+            sink(std::move(o));
+        });
+    });
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    const auto file_bytes = std::filesystem::file_size(saved.path);
+    const long rss_after = peak_rss_kib();
+
+    (void)control.send({"POST", base + "/_emulator/shutdown", {{"Content-Type", "application/json"}}, "{}"});
+    ::kill(child, SIGTERM);
+    ::waitpid(child, nullptr, 0);
+    std::filesystem::remove_all(dir);
+
+    fmt::print("streaming fetch + save of {} requests ({:.0f} MB of answers, {:.0f} MB saved) over loopback:\n",
+               saved.saved, static_cast<double>(bytes) / 1e6, static_cast<double>(file_bytes) / 1e6);
+    fmt::print("  {:.2f} s, {:.1f} MB/s of answers\n", seconds, static_cast<double>(bytes) / 1e6 / seconds);
+    fmt::print("  peak RSS: {:.1f} MiB before the fetch, {:.1f} MiB after ({:.1f} bytes per request above the "
+               "start)\n",
+               rss_before / 1024.0, rss_after / 1024.0,
+               static_cast<double>(rss_after - rss_before) * 1024.0 / static_cast<double>(saved.saved));
+    const bool flat = rss_after < 64 * 1024 + static_cast<long>(saved.saved) * 64 / 1024;
+    fmt::print("  target: under 64 MiB plus a few bytes per request: {}\n", flat ? "met" : "MISSED");
+    return saved.saved == requests ? 0 : 1;
+}
