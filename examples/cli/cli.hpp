@@ -59,6 +59,7 @@
 #include "llmbatch/detail/time.hpp"
 #include "llmbatch/error.hpp"
 #include "llmbatch/model.hpp"
+#include "llmbatch/providers/common/jsonl.hpp"
 #include "llmbatch/polling.hpp"
 #include "llmbatch/providers/gemini.hpp"
 #include "llmbatch/result_store.hpp"
@@ -441,21 +442,14 @@ namespace detail {
             raw.emplace_back(doc[i], fmt::format("line {} (item {})", i < offsets.size() ? detail::line_of(body, offsets[i]) : 0,
                                                  i + 1));
     } else {
-        std::size_t number = 0, start = 0;
-        while (start < body.size()) {
-            auto end = body.find('\n', start);
-            if (end == std::string_view::npos) end = body.size();
-            ++number;
-            const auto line = body.substr(start, end - start);
-            start = end + 1;
-            if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
+        for_each_jsonl_line(body, [&](std::string_view line, std::size_t number) {
             const std::string where = fmt::format("line {}", number);
             try {
                 raw.emplace_back(Json::parse(line), where);
             } catch (const Json::parse_error& e) {
                 throw fail(where, fmt::format("invalid JSON ({})", e.what()));
             }
-        }
+        });
     }
     if (raw.empty()) throw fail("", "it holds no prompts");
 

@@ -18,6 +18,8 @@
 /// | `StreamingBatchProvider`   | `BatchProvider` and, for a `const BatchJob& j` already read,               |
 /// |                            | `p.stream_batch_results(j, OutcomeSink, FetchOptions)` and                 |
 /// |                            | `p.fetch_batch_results(j, FetchOptions) -> BatchResults`                    |
+/// | `FileStoreProvider`        | `p.upload_file(path, mime, display) -> FileInfo`, `p.get_file(f) -> FileInfo`, |
+/// |                            | `p.delete_file(f)`, `p.download_file(f, sink)`                             |
 /// | `CancellableBatchProvider` | `BatchProvider` and `p.cancel_batch_job(n)`                                |
 /// | `DeletableBatchProvider`   | `BatchProvider` and `p.delete_batch_job(n)`                                |
 /// | `ListableBatchProvider`    | `BatchProvider` and `p.list_batch_jobs() -> std::vector<BatchJob>`         |
@@ -29,6 +31,8 @@
 /// use them, so the first error names the capability, the member and its expected signature.
 
 #include <concepts>
+#include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -216,6 +220,18 @@ concept BatchProvider = NamedProvider<P> && AvailabilityReporting<P> && detail::
 /// result, whatever the job's size), and fetches from a job it is given (no second GET).
 template <class P>
 concept StreamingBatchProvider = BatchProvider<P> && detail::has_stream_batch_results<P>;
+
+/// A provider with a file store (uploaded input files, results files): upload from a path without
+/// loading the file whole, stream a file's bytes to a sink, read a file's metadata, delete it.
+template <class P>
+concept FileStoreProvider =
+    NamedProvider<P> && requires(P& p, const std::filesystem::path& path, std::string_view text, const std::string& file,
+                                 const std::function<void(std::string_view)>& sink) {
+        { p.upload_file(path, text, text) } -> std::same_as<FileInfo>;
+        { p.get_file(file) } -> std::same_as<FileInfo>;
+        { p.delete_file(file) };
+        { p.download_file(file, sink) };
+    };
 
 /// A batch provider that can cancel a running job.
 template <class P>

@@ -2,7 +2,9 @@
 // a finished Gemini job whose results file is about 1 GB (LLMBATCH_BENCH_MB sets the size) is
 // served by the emulator over loopback in a separate process, then fetched through libcurl and
 // saved into a ResultStore by the library's streaming fetch (stream_batch_results into
-// save_streamed). It prints the throughput and this process's peak RSS, before and after.
+// save_streamed). It prints the throughput and this process's peak RSS, before and after. Given
+// the path of the llmbatch tool as its argument, it then has the tool create the same job and
+// `fetch` it, and prints the tool's peak RSS (from wait4).
 #include <llmbatch/providers/gemini.hpp>
 #include <llmbatch/result_store.hpp>
 #include <llmbatch/testing/emulator_server.hpp>
@@ -16,6 +18,8 @@
 #include <filesystem>
 #include <string>
 #include <thread>
+#include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 #include <sys/resource.h>
@@ -33,8 +37,10 @@ long peak_rss_kib() {
     return usage.ru_maxrss;
 }
 
-/// The child: the emulator (answers of `answer_bytes` each, results as a file) on `port`.
-[[noreturn]] void serve(int port_pipe, std::size_t answer_bytes) {
+/// The child: the emulator (answers of `answer_bytes` each, results as a file), holding a finished
+/// job of `requests` requests made in this process (so the parent's memory says only what the
+/// fetch takes). Writes the port and the job name to `port_pipe`, then serves.
+[[noreturn]] void serve(int port_pipe, std::size_t answer_bytes, std::size_t requests) {
     ManualClock clock;
     GeminiEmulatorOptions options;
     options.inline_file_output = true;
@@ -44,17 +50,48 @@ long peak_rss_kib() {
     EmulatorServer<GeminiEmulator> server(emulator, [&](double s) {
         clock.advance(std::chrono::duration_cast<ManualClock::duration>(std::chrono::duration<double>(s)));
     });
+    llmbatch::GeminiConfig config;
+    config.api_key = "bench-key";
+    llmbatch::GeminiProvider<GeminiEmulator, ManualClock> local(config, emulator, clock);
+    llmbatch::BatchPayload payload;
+    for (std::size_t i = 0; i < requests; ++i) payload.push_back({"Classify: item " + std::to_string(i)});
+    const std::string job = local.create_batch_job(payload, {.filter_json = true});
+    payload = {};
+    clock.advance(std::chrono::hours(1));
     server.bind();
     const int port = server.port();
-    if (::write(port_pipe, &port, sizeof port) != sizeof port) std::_Exit(2);
+    const std::size_t length = job.size();
+    if (::write(port_pipe, &port, sizeof port) != sizeof port || ::write(port_pipe, &length, sizeof length) != sizeof length ||
+        ::write(port_pipe, job.data(), length) != static_cast<ssize_t>(length))
+        std::_Exit(2);
     ::close(port_pipe);
     server.serve();
     std::_Exit(0);
 }
 
+/// Runs `argv` with GEMINI_API_KEY set; returns its exit status and its peak RSS in KiB.
+std::pair<int, long> run_tool(const std::vector<std::string>& argv) {
+    std::fflush(stdout);
+    const pid_t pid = ::fork();
+    if (pid == 0) {
+        std::vector<char*> args;
+        for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+        args.push_back(nullptr);
+        ::setenv("GEMINI_API_KEY", "bench-key", 1);
+        if (std::freopen("/dev/null", "w", stdout) == nullptr || std::freopen("/dev/null", "w", stderr) == nullptr)
+            std::_Exit(126);
+        ::execv(args[0], args.data());
+        std::_Exit(127);
+    }
+    int status = 0;
+    rusage usage{};
+    ::wait4(pid, &status, 0, &usage);
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, usage.ru_maxrss};
+}
+
 }  // namespace
 
-int main() {
+int main(int argc, char** argv) {
     const char* mb_env = std::getenv("LLMBATCH_BENCH_MB");
     const std::size_t target_mb = mb_env ? std::strtoul(mb_env, nullptr, 10) : 1024;
     constexpr std::size_t answer_bytes = 10'000;
@@ -62,26 +99,30 @@ int main() {
 
     int fds[2];
     if (::pipe(fds) != 0) return 2;
+    std::fflush(stdout);
     const pid_t child = ::fork();
     if (child == 0) {
         ::close(fds[0]);
-        serve(fds[1], answer_bytes);
+        serve(fds[1], answer_bytes, requests);
     }
     ::close(fds[1]);
     int port = 0;
-    if (::read(fds[0], &port, sizeof port) != sizeof port) return 2;
+    std::size_t length = 0;
+    if (::read(fds[0], &port, sizeof port) != sizeof port || ::read(fds[0], &length, sizeof length) != sizeof length)
+        return 2;
+    std::string job(length, '\0');
+    for (std::size_t got = 0; got < length;) {
+        const auto n = ::read(fds[0], job.data() + got, length - got);
+        if (n <= 0) return 2;
+        got += static_cast<std::size_t>(n);
+    }
     const std::string base = fmt::format("http://127.0.0.1:{}", port);
 
     llmbatch::GeminiConfig config;
     config.api_key = "bench-key";
     config.base_url = base;
     llmbatch::GeminiProvider<llmbatch::CurlTransport> gemini(config, llmbatch::CurlTransport{});
-    llmbatch::BatchPayload payload;
-    for (std::size_t i = 0; i < requests; ++i) payload.push_back({"Classify: item " + std::to_string(i)});
-    const auto job = gemini.create_batch_job(payload, {.filter_json = true});
-    payload = {};
     llmbatch::CurlTransport control;
-    (void)control.send({"POST", base + "/_emulator/advance", {{"Content-Type", "application/json"}}, R"({"seconds": 3600})"});
     const auto status = gemini.get_batch_job(job);
     const long rss_before = peak_rss_kib();
 
@@ -103,11 +144,6 @@ int main() {
     const auto file_bytes = std::filesystem::file_size(saved.path);
     const long rss_after = peak_rss_kib();
 
-    (void)control.send({"POST", base + "/_emulator/shutdown", {{"Content-Type", "application/json"}}, "{}"});
-    ::kill(child, SIGTERM);
-    ::waitpid(child, nullptr, 0);
-    std::filesystem::remove_all(dir);
-
     fmt::print("streaming fetch + save of {} requests ({:.0f} MB of answers, {:.0f} MB saved) over loopback:\n",
                saved.saved, static_cast<double>(bytes) / 1e6, static_cast<double>(file_bytes) / 1e6);
     fmt::print("  {:.2f} s, {:.1f} MB/s of answers\n", seconds, static_cast<double>(bytes) / 1e6 / seconds);
@@ -117,5 +153,41 @@ int main() {
                static_cast<double>(rss_after - rss_before) * 1024.0 / static_cast<double>(saved.saved));
     const bool flat = rss_after < 64 * 1024 + static_cast<long>(saved.saved) * 64 / 1024;
     fmt::print("  target: under 64 MiB plus a few bytes per request: {}\n", flat ? "met" : "MISSED");
+    std::filesystem::remove_all(dir);
+
+    // The same through the tool: create one job of every prompt, then `fetch` it.
+    if (argc > 1 && std::filesystem::exists(argv[1])) {
+        std::filesystem::create_directories(dir);
+        {
+            std::FILE* prompts = std::fopen((dir / "prompts.jsonl").c_str(), "w");
+            for (std::size_t i = 0; i < requests; ++i)
+                std::fprintf(prompts, "{\"source\": \"bench.md\", \"prompt\": \"Classify: item %zu\"}\n", i);
+            std::fclose(prompts);
+        }
+        const std::vector<std::string> common = {"--tracking-file", (dir / "jobs.json").string(), "--state-file",
+                                                 (dir / "state.json").string(), "--output-dir", (dir / "out").string(),
+                                                 "--base-url", base};
+        std::vector<std::string> create = {argv[1], "create", "--prompts", (dir / "prompts.jsonl").string(),
+                                           "--batch-size", std::to_string(requests)};
+        create.insert(create.end(), common.begin(), common.end());
+        const auto [create_rc, create_rss] = run_tool(create);
+        (void)control.send({"POST", base + "/_emulator/advance", {{"Content-Type", "application/json"}}, R"({"seconds": 3600})"});
+        std::vector<std::string> fetch = {argv[1], "fetch", "--check-all-pending"};
+        fetch.insert(fetch.end(), common.begin(), common.end());
+        const auto tool_start = std::chrono::steady_clock::now();
+        const auto [fetch_rc, fetch_rss] = run_tool(fetch);
+        const double tool_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - tool_start).count();
+        std::error_code ec;
+        const auto tool_bytes = std::filesystem::file_size(dir / "out" / "bench.md.jsonl", ec);
+        fmt::print("the llmbatch tool: create exit {} (peak RSS {:.1f} MiB); fetch exit {}, {:.2f} s, {:.0f} MB saved, "
+                   "peak RSS {:.1f} MiB\n",
+                   create_rc, create_rss / 1024.0, fetch_rc, tool_seconds, ec ? 0.0 : static_cast<double>(tool_bytes) / 1e6,
+                   fetch_rss / 1024.0);
+        std::filesystem::remove_all(dir);
+    }
+
+    (void)control.send({"POST", base + "/_emulator/shutdown", {{"Content-Type", "application/json"}}, "{}"});
+    ::kill(child, SIGTERM);
+    ::waitpid(child, nullptr, 0);
     return saved.saved == requests ? 0 : 1;
 }

@@ -84,6 +84,9 @@ struct GeminiConfig {
     /// false refuses it before sending anything.
     bool files_for_large_jobs = true;
     std::size_t upload_chunk_bytes = default_upload_chunk_bytes;
+    /// Delete a job's uploaded input file once its results have been fetched (the Files API keeps
+    /// files 48 hours otherwise, counted against the project's storage).
+    bool delete_input_files_after_fetch = false;
     /// Page size for `list_batch_jobs` (every page is fetched).
     int list_page_size = 100;
     /// Retries of transient failures (see retry.hpp); `RetryPolicy::none()` disables them.
@@ -339,6 +342,12 @@ private:
             job_ended_without_results(job, full);
         }
         reader.finish();
+        if (config_.delete_input_files_after_fetch && !job.input_file.empty()) {
+            try {
+                files().remove(job.input_file);
+            } catch (const NotFoundError&) {  // already gone: what was wanted
+            }
+        }
     }
 
     static GeminiConfig normalised(GeminiConfig c) {

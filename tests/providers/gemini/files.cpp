@@ -136,4 +136,21 @@ TEST_CASE("gemini files: force_file_input sends even a small job as a file; inpu
     CHECK(t.last_request().url == std::string(base) + "/v1beta/files/in2");
 }
 
+TEST_CASE("gemini files: with delete_input_files_after_fetch, a job's input file goes once its results are in") {
+    FakeTransport t;
+    Json op = operation("batches/f3", "BATCH_STATE_SUCCEEDED", 1,
+                        {{"inlinedResponses", {{"inlinedResponses", Json::array({{{"response", text_response("{}")}}})}}}});
+    op["metadata"]["inputConfig"] = {{"fileName", "files/in3"}};
+    t.on("GET", "/v1beta/batches/f3", json_response(200, op));
+    t.on("DELETE", "/v1beta/files/in3", json_response(200, Json::object()));
+    llmbatch::GeminiConfig c;
+    c.delete_input_files_after_fetch = true;
+    auto gemini = make(t, c);
+    CHECK(gemini.fetch_batch_results("batches/f3").size() == 1);
+    CHECK(t.last_request().method == "DELETE");
+    CHECK(t.last_request().url == std::string(base) + "/v1beta/files/in3");
+    static_assert(llmbatch::FileStoreProvider<Gemini>);
+    static_assert(llmbatch::StreamingBatchProvider<Gemini>);
+}
+
 }  // TEST_SUITE
