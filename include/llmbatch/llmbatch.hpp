@@ -17,6 +17,7 @@
 ///
 /// Not included: `llmbatch/testing/...` (fakes and emulators) and `llmbatch/transport/...`.
 
+#include "llmbatch/batch_generate.hpp"
 #include "llmbatch/clock.hpp"
 #include "llmbatch/concepts.hpp"
 #include "llmbatch/error.hpp"
@@ -27,3 +28,4 @@
 #include "llmbatch/providers/gemini.hpp"
 #include "llmbatch/retry.hpp"
 #include "llmbatch/service.hpp"
+#include "llmbatch/service_types.hpp"

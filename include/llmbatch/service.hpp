@@ -12,6 +12,9 @@
 ///   operation a compile error instead;
 /// - every provider is checked with `check_provider` (concepts.hpp): a type that is not a
 ///   `Provider` is a compile error whose first line names the capability and the member it lacks;
+/// - `create_batch_job_on(provider_name, ...)` creates on that provider only;
+/// - `batch_generate` creates, waits and fetches in one blocking call (see batch_generate.hpp);
+/// - `health_check` reports, per provider, whether it can take calls;
 /// - `generate` tries the providers in order and falls back to the next one on `QuotaError` only.
 ///
 /// Example:
@@ -36,63 +39,14 @@
 
 #include <fmt/format.h>
 
+#include "llmbatch/batch_generate.hpp"
 #include "llmbatch/concepts.hpp"
 #include "llmbatch/error.hpp"
 #include "llmbatch/model.hpp"
 #include "llmbatch/polling.hpp"
+#include "llmbatch/service_types.hpp"
 
 namespace llmbatch {
-
-/// What `LLMService::create_batch_job` returns: where the job lives, what it is called, and the
-/// files uploaded for it (to delete once the job is done).
-/// Supports structured bindings of the first two, as the user's document's tuple:
-/// `auto [provider_name, job_name] = service.create_batch_job(...)`.
-struct CreatedBatchJob {
-    std::string provider_name{};
-    std::string job_name{};
-    std::vector<std::string> input_files{};
-
-    friend bool operator==(const CreatedBatchJob&, const CreatedBatchJob&) = default;
-
-    template <std::size_t I>
-    [[nodiscard]] const std::string& get() const noexcept {
-        static_assert(I < 2, "CreatedBatchJob binds as (provider_name, job_name)");
-        if constexpr (I == 0) return provider_name;
-        else return job_name;
-    }
-};
-
-/// How a provider fared in one facade call, for the optional reporter.
-enum class ProviderStatus { success, quota, failure, unsupported };
-
-[[nodiscard]] constexpr std::string_view to_string(ProviderStatus s) noexcept {
-    switch (s) {
-        case ProviderStatus::success: return "success";
-        case ProviderStatus::quota: return "quota";
-        case ProviderStatus::failure: return "failure";
-        case ProviderStatus::unsupported: break;
-    }
-    return "unsupported";
-}
-
-/// Called after each provider attempt: provider name, outcome, and the error when there was one.
-using ProviderReporter = std::function<void(std::string_view provider, ProviderStatus status, const std::exception* error)>;
-
-namespace detail {
-/// False when two of `Ps` share a name; true when some have none (that is reported on its own).
-template <class... Ps>
-[[nodiscard]] consteval bool provider_names_unique() {
-    if constexpr ((has_name<Ps> && ...)) {
-        constexpr std::array<std::string_view, sizeof...(Ps)> names{Ps::name...};
-        for (std::size_t i = 0; i < names.size(); ++i)
-            for (std::size_t j = i + 1; j < names.size(); ++j)
-                if (names[i] == names[j]) return false;
-    }
-    return true;
-}
-template <class P, class... Ps>
-inline constexpr bool is_one_of = (std::is_same_v<P, Ps> || ...);
-}  // namespace detail
 
 /// A facade over `Providers...`, tried in the order given.
 ///
@@ -167,6 +121,30 @@ public:
                 return requires(P& p) { p.create_batch_job(requests, options); };
             },
             [&]<class P>(P& p) { return created<P>(p.create_batch_job(requests, options)); });
+    }
+
+    /// Creates a batch job on the provider called `provider_name` (no fallback to another).
+    /// @throws InvalidArgument for an unknown name or a bad payload; UnsupportedOperation when
+    ///         that provider has no batch jobs or is not available (nothing is sent then); the
+    ///         provider's own errors otherwise.
+    [[nodiscard]] CreatedBatchJob create_batch_job_on(std::string_view provider_name, const BatchPayload& payload,
+                                                      const CreateOptions& options = {}) {
+        validate_payload(payload);
+        return with_provider<CreatedBatchJob>(provider_name, "create_batch_job", [&]<class P>(P& p) {
+            if constexpr (BatchProvider<P>) return created<P>(available(p).create_batch_job(payload, options));
+            else return throw_unsupported<P, CreatedBatchJob>("create_batch_job");
+        });
+    }
+
+    /// `create_batch_job_on` for neutral requests (keys, per-request settings).
+    [[nodiscard]] CreatedBatchJob create_batch_job_on(std::string_view provider_name,
+                                                      const std::vector<BatchRequest>& requests,
+                                                      const CreateOptions& options = {}) {
+        return with_provider<CreatedBatchJob>(provider_name, "create_batch_job", [&]<class P>(P& p) {
+            if constexpr (requires { p.create_batch_job(requests, options); })
+                return created<P>(available(p).create_batch_job(requests, options));
+            else return throw_unsupported<P, CreatedBatchJob>("create_batch_job with requests");
+        });
     }
 
     /// The status of a job on the named provider.
@@ -311,7 +289,67 @@ public:
             [&]<class P>(P& p) { return p.generate(prompts, filter_json); });
     }
 
+    // ---- blocking batch and health ------------------------------------------------------------
+
+    /// Runs a whole batch as one blocking call: creates the job on the first available batch
+    /// provider (falling back on `QuotaError` as `create_batch_job` does), waits for it on that
+    /// provider's clock (its `clock()`, else the system clock) with `options.poll`, and fetches
+    /// its results in input order. Once the job exists, nothing falls back to another provider
+    /// (that would pay twice).
+    /// @throws what `create_batch_job` throws; WaitTimeout when the deadline passed or the
+    ///         progress callback stopped the wait (the job is cancelled first, unless
+    ///         `cancel_on_abandon` is false; the message names the job either way); JobFailed
+    ///         when the job failed, or was cancelled or expired without results.
+    [[nodiscard]] BatchResults batch_generate(const BatchPayload& payload, const BatchGenerateOptions& options = {})
+        requires(BatchProvider<Providers> || ...)
+    {
+        const CreatedBatchJob job = create_batch_job(payload, options.create);
+        return with_provider<BatchResults>(job.provider_name, "batch_generate", [&]<class P>(P& p) -> BatchResults {
+            if constexpr (BatchProvider<P>) return finish_batch_job(p, job.job_name, options);
+            else return throw_unsupported<P, BatchResults>("batch_generate");
+        });
+    }
+
+    /// Each provider, in order, with whether it can take calls now: its own `health_check()`
+    /// when it has one (an `llmbatch::Error` from it reads as unavailable), else
+    /// `is_available()` (an API key is configured). Nothing is sent unless a provider's own
+    /// check sends something.
+    [[nodiscard]] std::vector<ProviderHealth> health_check() {
+        std::vector<ProviderHealth> out;
+        out.reserve(sizeof...(Providers));
+        auto check = [&]<class P>(P& p) {
+            bool ok = false;
+            if constexpr (requires { { p.health_check() } -> std::convertible_to<bool>; }) {
+                try {
+                    ok = static_cast<bool>(p.health_check());
+                } catch (const Error&) {
+                    ok = false;
+                }
+            } else {
+                ok = p.is_available();
+            }
+            out.push_back(ProviderHealth{std::string(P::name), ok});
+        };
+        std::apply([&](auto&... ps) { (check(ps), ...); }, providers_);
+        return out;
+    }
+
 private:
+    /// `p`, checked to be available.
+    /// @throws UnsupportedOperation naming the provider when it is not.
+    template <class P>
+    static P& available(P& p) {
+        if (!p.is_available())
+            throw UnsupportedOperation(
+                fmt::format("Provider '{}' is not available (no API key is configured for it)", P::name));
+        return p;
+    }
+
+    template <class P, class R>
+    [[noreturn]] static R throw_unsupported(std::string_view operation) {
+        throw unsupported<P>(operation);
+    }
+
     template <class P, class Submitted>
     [[nodiscard]] static CreatedBatchJob created(Submitted&& submitted) {
         CreatedBatchJob out{std::string(P::name), {}, {}};
@@ -415,10 +453,3 @@ private:
 };
 
 }  // namespace llmbatch
-
-template <>
-struct std::tuple_size<llmbatch::CreatedBatchJob> : std::integral_constant<std::size_t, 2> {};
-template <std::size_t I>
-struct std::tuple_element<I, llmbatch::CreatedBatchJob> {
-    using type = const std::string;
-};
