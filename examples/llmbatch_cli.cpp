@@ -1,17 +1,31 @@
 // llmbatch: the batch command-line tool (create / fetch / list / cancel / refresh-errors / wait).
-// The whole tool lives in cli/cli.hpp; this file only picks the provider and the terminal:
-// - GEMINI_API_KEY unset (or --emulator): the built-in Gemini emulator, with its jobs kept in
-//   <tracking-file>.emulator.json so later runs see them, on the system clock, with short phases
-//   (pending 2 s, running 5 s) so jobs finish within seconds;
-// - GEMINI_API_KEY set, or --base-url given: the Gemini API (or that endpoint) through libcurl.
+// The whole tool lives in cli/cli.hpp; this file only picks the providers and the terminal:
+// - no API key (GEMINI_API_KEY, OPENAI_API_KEY, MISTRAL_API_KEY) or --emulator: the built-in
+//   emulators, with their jobs kept in <tracking-file>.emulator.json (Gemini) and the files beside
+//   it (OpenAI, Mistral) so later runs see them, on the system clock, with short phases (pending
+//   2 s, running 5 s) so jobs finish within seconds;
+// - a key set, or --base-url given: the providers' APIs (or that endpoint) through libcurl.
 #include "cli/cli.hpp"
 
+#include <chrono>
 #include <cstdlib>
 #include <iostream>
 #include <string>
 #include <vector>
 
 #include <unistd.h>
+
+namespace {
+
+/// Emulator phases for people trying the tool: jobs finish within seconds.
+template <class Options>
+Options quick(Options options) {
+    options.pending_for = std::chrono::seconds(2);
+    options.running_for = std::chrono::seconds(5);
+    return options;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
     const std::vector<std::string> args(argv + 1, argv + argc);
@@ -23,22 +37,28 @@ int main(int argc, char** argv) {
         if (a == "--emulator") force_emulator = true;
         if (a == "--base-url" || a.rfind("--base-url=", 0) == 0) base_url = true;
     }
-    const char* key = std::getenv("GEMINI_API_KEY");
-    const bool live = !force_emulator && ((key && *key) || base_url);
+    bool any_key = false;
+    for (const char* name : {"GEMINI_API_KEY", "OPENAI_API_KEY", "MISTRAL_API_KEY"})
+        if (const char* key = std::getenv(name); key && *key) any_key = true;
+    const bool live = !force_emulator && (any_key || base_url);
 
     if (live) {
 #if LLMBATCH_HAVE_CURL
         llmbatch::cli::LiveBackend backend;
         return llmbatch::cli::run(args, backend, std::cout, std::cerr, options);
 #else
-        std::cerr << "Error: GEMINI_API_KEY or --base-url asks for the Gemini API, but this llmbatch was built "
-                     "without libcurl. Install libcurl (libcurl4-openssl-dev) and rebuild, or add --emulator "
-                     "to use the built-in emulator.\n";
+        std::cerr << "Error: an API key or --base-url asks for a live API, but this llmbatch was built without "
+                     "libcurl. Install libcurl (libcurl4-openssl-dev) and rebuild, or add --emulator to use the "
+                     "built-in emulators.\n";
         return llmbatch::cli::exit_failure;
 #endif
     }
-    llmbatch::testing::BasicGeminiEmulator<llmbatch::SystemClock> emulator(llmbatch::SystemClock{},
-                                                                           llmbatch::cli::quick_emulator_options());
-    llmbatch::cli::EmulatorBackend<llmbatch::SystemClock> backend(emulator, llmbatch::cli::EmulatorPersistence::state_file);
+    using Clock = llmbatch::SystemClock;
+    namespace testing = llmbatch::testing;
+    llmbatch::cli::EmulatorBackend<Clock> backend(
+        testing::BasicGeminiEmulator<Clock>(Clock{}, quick(testing::GeminiEmulatorOptions{})),
+        testing::BasicOpenAIEmulator<Clock>(Clock{}, quick(testing::OpenAIEmulatorOptions{})),
+        testing::BasicMistralEmulator<Clock>(Clock{}, quick(testing::MistralEmulatorOptions{})),
+        llmbatch::cli::EmulatorPersistence::state_file);
     return llmbatch::cli::run(args, backend, std::cout, std::cerr, options);
 }

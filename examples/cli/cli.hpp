@@ -14,9 +14,11 @@
 ///
 /// Exit codes: 0 success; 1 when a job failed or an error occurred; 2 for bad usage or input.
 ///
-/// The provider comes from a `Backend`: `EmulatorBackend` (the built-in Gemini emulator, with its
-/// state kept in a file so a job created by one process is fetched by a later one) or, when built
-/// with libcurl (`LLMBATCH_HAVE_CURL`), `LiveBackend` (the Gemini API).
+/// The providers come from a `Backend` (cli/backends.hpp): `EmulatorBackend` (the built-in Gemini,
+/// OpenAI and Mistral emulators, with their state kept in files so a job created by one process is
+/// fetched by a later one) or, when built with libcurl (`LLMBATCH_HAVE_CURL`), `LiveBackend` (the
+/// providers' APIs). `create` sends jobs to `--provider` (default: the first provider with an API
+/// key); every other command works on the tracked jobs of any provider.
 ///
 /// Example:
 /// @code
@@ -61,266 +63,14 @@
 #include "llmbatch/model.hpp"
 #include "llmbatch/providers/common/jsonl.hpp"
 #include "llmbatch/polling.hpp"
-#include "llmbatch/providers/gemini.hpp"
 #include "llmbatch/result_store.hpp"
 #include "llmbatch/service.hpp"
-#include "llmbatch/testing/gemini_emulator.hpp"
 #include "llmbatch/tracking.hpp"
 #include "llmbatch/workflow.hpp"
-#if LLMBATCH_HAVE_CURL
-#include "llmbatch/transport/curl.hpp"
-#endif
+
+#include "cli/backends.hpp"
 
 namespace llmbatch::cli {
-
-/// Exit codes of `run`.
-inline constexpr int exit_success = 0;  ///< everything worked
-inline constexpr int exit_failure = 1;  ///< a job failed or an error occurred
-inline constexpr int exit_usage = 2;    ///< bad usage or bad input; nothing was changed
-
-/// Bad usage or bad input (exit code 2): an unknown option, a missing value, an unreadable
-/// prompts file, an unknown job name.
-class UsageError : public InvalidArgument {
-public:
-    using InvalidArgument::InvalidArgument;
-};
-
-/// What `run` needs to know about the process it runs in.
-struct RunOptions {
-    /// `out` is a terminal: `wait` rewrites one progress line with `\r` instead of printing a
-    /// line per change. The program's `main` passes `isatty(STDOUT_FILENO)`.
-    bool out_is_terminal = false;
-};
-
-/// What a backend is told before a subcommand talks to the provider.
-struct BackendSettings {
-    std::filesystem::path tracking_file{};
-    /// Where the emulator keeps its jobs: `--emulator-state`, else `<tracking-file>.emulator.json`.
-    std::filesystem::path emulator_state{};
-    /// `--base-url`: another endpoint for the live backend (empty: the provider's default).
-    std::string base_url{};
-    /// `create --system-prompt FILE`.
-    std::optional<std::filesystem::path> system_prompt{};
-    /// `create --model NAME` (empty: the provider's default).
-    std::string model{};
-};
-
-/// Requirements on a backend object `b`:
-/// 1. `b.configure(settings)` prepares the service for one command (it may read files and throw);
-/// 2. `b.service()` gives an `LLMService` (or anything with its batch calls by provider name);
-/// 3. `b.clock()` gives the `Clock` every time and wait of the tool goes through;
-/// 4. `b.description()` says in words which provider the tool talks to (never a key).
-template <class B>
-concept Backend = requires(B& b, const BackendSettings& settings) {
-    b.configure(settings);
-    b.service();
-    requires Clock<std::remove_cvref_t<decltype(b.clock())>>;
-    { b.description() } -> std::convertible_to<std::string>;
-};
-
-// =============================================================================================
-// Emulator backend
-// =============================================================================================
-
-/// The file an `EmulatorBackend` keeps its emulator's state in (shared with its transport).
-struct EmulatorStateFile {
-    std::filesystem::path path{};          ///< empty: the state lives in memory only
-    std::optional<std::string> known{};    ///< the text last read from or written to `path`
-};
-
-/// Emulator phases for people trying the tool: jobs finish within seconds.
-[[nodiscard]] inline testing::GeminiEmulatorOptions quick_emulator_options() {
-    testing::GeminiEmulatorOptions options;
-    options.pending_for = std::chrono::seconds(2);
-    options.running_for = std::chrono::seconds(5);
-    return options;
-}
-
-/// An `HttpTransport` that answers with a Gemini emulator whose state lives in a file: every call
-/// is a transaction under the file's lock (`<path>.lock`) that first takes in changes another
-/// process wrote, then answers, then saves the new state atomically. Copies share the emulator
-/// and the file. Without a file it is the emulator itself.
-/// Errors: a state file that cannot be read, understood or written is a `TransportError`
-/// (nothing is answered then), so a fetch keeps its jobs pending.
-template <Clock C>
-class PersistentEmulatorTransport {
-public:
-    PersistentEmulatorTransport(testing::BasicGeminiEmulator<C> emulator, std::shared_ptr<EmulatorStateFile> file)
-        : emulator_(std::move(emulator)), file_(std::move(file)) {}
-
-    HttpResponse send(const HttpRequest& request) {
-        if (!file_ || file_->path.empty()) return emulator_.send(request);
-        try {
-            ::llmbatch::detail::FileLock lock(file_->path);
-            sync(emulator_, *file_);
-            HttpResponse response = emulator_.send(request);
-            save(emulator_, *file_);
-            return response;
-        } catch (const FileError& e) {
-            throw TransportError(fmt::format("The emulator state could not be used: {}", e.what()), false);
-        } catch (const InvalidArgument& e) {
-            throw TransportError(e.what(), false);
-        }
-    }
-
-    /// Takes in the file's state when it differs from what this process last read or wrote.
-    /// Requirement: the caller holds the file's lock.
-    /// @throws InvalidArgument naming the file when it is not an emulator state.
-    static void sync(testing::BasicGeminiEmulator<C>& emulator, EmulatorStateFile& file) {
-        const auto text = ::llmbatch::detail::read_file_if_exists(file.path);
-        if (!text || text == file.known) return;
-        try {
-            emulator.restore(Json::parse(*text));
-        } catch (const std::exception& e) {
-            throw InvalidArgument(fmt::format("Emulator state file '{}' cannot be used ({}); it was left unchanged. "
-                                              "Move it away to start with no jobs.",
-                                              file.path.string(), e.what()));
-        }
-        file.known = *text;
-    }
-
-    /// Writes the emulator's state when it changed. Requirement: the caller holds the file's lock.
-    static void save(const testing::BasicGeminiEmulator<C>& emulator, EmulatorStateFile& file) {
-        std::string text = emulator.to_json().dump(2) + "\n";
-        if (text == file.known) return;
-        ::llmbatch::detail::atomic_write_file(file.path, text);
-        file.known = std::move(text);
-    }
-
-private:
-    testing::BasicGeminiEmulator<C> emulator_;
-    std::shared_ptr<EmulatorStateFile> file_;
-};
-
-/// Where an `EmulatorBackend` keeps the emulator's jobs.
-enum class EmulatorPersistence {
-    in_memory,   ///< in the emulator object only (tests)
-    state_file,  ///< in the emulator state file (`--emulator-state`, else `<tracking-file>.emulator.json`)
-};
-
-/// The built-in Gemini emulator as the provider: offline, no key, deterministic answers.
-/// With `EmulatorPersistence::state_file`, each command starts from the state file (another
-/// process's jobs included) and every provider call saves it, so `create` in one process and
-/// `fetch` in a later one work together. Copies of the emulator given here share its state, so a
-/// test can keep one and inject failures.
-template <Clock C>
-class EmulatorBackend {
-public:
-    using Emulator = testing::BasicGeminiEmulator<C>;
-    using Transport = PersistentEmulatorTransport<C>;
-    using Provider = GeminiProvider<Transport, C>;
-    using Service = LLMService<Provider>;
-
-    explicit EmulatorBackend(Emulator emulator, EmulatorPersistence persistence = EmulatorPersistence::in_memory)
-        : emulator_(std::move(emulator)), clock_(emulator_.clock()), persistence_(persistence),
-          file_(std::make_shared<EmulatorStateFile>()) {}
-
-    /// Loads the state file (when persistent) and builds the service for one command.
-    /// @throws UsageError for an unreadable system prompt file; InvalidArgument for an unusable
-    ///         state file (which is left as it was).
-    void configure(const BackendSettings& settings) {
-        file_->known.reset();
-        file_->path.clear();
-        if (persistence_ == EmulatorPersistence::state_file) {
-            file_->path = settings.emulator_state;
-            ::llmbatch::detail::FileLock lock(file_->path);
-            Transport::sync(emulator_, *file_);
-            if (!file_->known && emulator_.job_count() == 0) start_fresh();
-        }
-        GeminiConfig config;
-        config.api_key = "emulator-key";
-        apply_generation_settings(config, settings);
-        service_.emplace(Provider(std::move(config), Transport(emulator_, file_), clock_));
-    }
-
-    /// The service (after `configure`).
-    [[nodiscard]] Service& service() {
-        if (!service_) throw std::logic_error("EmulatorBackend::service() called before configure().");
-        return *service_;
-    }
-    [[nodiscard]] C& clock() noexcept { return clock_; }
-    /// The emulator (copies share its state).
-    [[nodiscard]] Emulator& emulator() noexcept { return emulator_; }
-
-    [[nodiscard]] std::string description() const {
-        if (persistence_ == EmulatorPersistence::in_memory) return "the built-in Gemini emulator (in memory)";
-        return fmt::format("the built-in Gemini emulator (state in {})",
-                           file_->path.empty() ? std::string("<tracking-file>.emulator.json") : file_->path.string());
-    }
-
-    /// Sets the model and system prompt of `config` from the command's settings.
-    static void apply_generation_settings(GeminiConfig& config, const BackendSettings& settings) {
-        config.generation.filter_json = true;
-        if (!settings.model.empty()) config.generation.model = settings.model;
-        if (settings.system_prompt) {
-            try {
-                config.generation.system_prompt = SystemPrompt::from_file(*settings.system_prompt);
-            } catch (const InvalidArgument& e) {
-                throw UsageError(e.what());
-            }
-        }
-    }
-
-private:
-    /// A new state file: the emulator names jobs after a sequence number that starts at 1, so a
-    /// fresh emulator would hand out the names of jobs an earlier state file (moved away, or
-    /// another `--emulator-state`) already gave, which the tracking file may still hold. Starting
-    /// the sequence at a random point keeps the names apart.
-    void start_fresh() {
-        std::random_device random;
-        const std::uint64_t start = ((static_cast<std::uint64_t>(random()) << 20) ^ random()) % (1ULL << 40);
-        emulator_.set_next_job_number(start + 1);
-    }
-
-    Emulator emulator_;
-    C clock_;
-    EmulatorPersistence persistence_;
-    std::shared_ptr<EmulatorStateFile> file_;
-    std::optional<Service> service_;
-};
-
-#if LLMBATCH_HAVE_CURL
-/// The Gemini API through libcurl, on the system clock. The key comes from `GEMINI_API_KEY` (or
-/// the constructor); `--base-url` points it elsewhere (e.g. `gemini_emulator_server`, which
-/// accepts a placeholder key when none is set).
-class LiveBackend {
-public:
-    using Provider = GeminiProvider<CurlTransport, SystemClock>;
-    using Service = LLMService<Provider>;
-
-    /// `api_key` empty: `GEMINI_API_KEY`.
-    explicit LiveBackend(std::string api_key = {}) : api_key_(std::move(api_key)) {}
-
-    void configure(const BackendSettings& settings) {
-        GeminiConfig config;
-        config.api_key = api_key_;
-        if (config.api_key.empty())
-            if (const char* env = std::getenv("GEMINI_API_KEY")) config.api_key = env;
-        if (!settings.base_url.empty()) {
-            config.base_url = settings.base_url;
-            if (config.api_key.empty()) config.api_key = "emulator-key";
-        }
-        EmulatorBackend<SystemClock>::apply_generation_settings(config, settings);
-        base_url_ = config.base_url;
-        service_.emplace(Provider(std::move(config), CurlTransport{}, clock_));
-    }
-
-    [[nodiscard]] Service& service() {
-        if (!service_) throw std::logic_error("LiveBackend::service() called before configure().");
-        return *service_;
-    }
-    [[nodiscard]] SystemClock& clock() noexcept { return clock_; }
-    [[nodiscard]] std::string description() const {
-        return fmt::format("the Gemini API at {}", base_url_.empty() ? std::string(GeminiConfig::default_base_url) : base_url_);
-    }
-
-private:
-    std::string api_key_;
-    std::string base_url_;
-    SystemClock clock_;
-    std::optional<Service> service_;
-};
-#endif
 
 // =============================================================================================
 // Prompts files
@@ -591,9 +341,12 @@ inline constexpr OptionSpec common_options[] = {
     {"--state-file", Arity::one, "PATH", "the completed batches (default llmbatch_state.json)"},
     {"--output-dir", Arity::one, "DIR", "where results are saved, one .jsonl per source (default results)"},
     {"--json", Arity::flag, "", "print one JSON document instead of text"},
-    {"--emulator", Arity::flag, "", "use the built-in Gemini emulator even when GEMINI_API_KEY is set"},
-    {"--emulator-state", Arity::one, "PATH", "the emulator's jobs (default <tracking-file>.emulator.json)"},
-    {"--base-url", Arity::one, "URL", "the Gemini API endpoint (e.g. a gemini_emulator_server)"},
+    {"--provider", Arity::one, "NAME", "gemini, openai or mistral: where create sends jobs and --base-url points "
+                                       "(default: the first with an API key, else gemini)"},
+    {"--emulator", Arity::flag, "", "use the built-in emulators even when an API key is set"},
+    {"--emulator-state", Arity::one, "PATH", "the Gemini emulator's jobs (default <tracking-file>.emulator.json; "
+                                             "the others' files beside it)"},
+    {"--base-url", Arity::one, "URL", "the API endpoint of --provider (e.g. an emulator_server)"},
 };
 
 struct CommandSpec {
@@ -617,7 +370,7 @@ struct CommandSpec {
           {"--display-name-prefix", Arity::one, "P", "prefix of each job's display name"},
           {"--resubmit-failed", Arity::one, "JOB_NAME", "create a job with only the failed requests of that job"},
           {"--system-prompt", Arity::one, "FILE", "system prompt of every request"},
-          {"--model", Arity::one, "NAME", "model (default gemini-2.5-flash)"}},
+          {"--model", Arity::one, "NAME", "model of the provider the jobs go to (default: that provider's)"}},
          "Each item of the prompts file is one request:\n"
          "  {\"source\": \"History/gcse-history.md\", \"prompt\": \"...\"}\n"
          "  {\"source\": \"...\", \"prompts\": [\"...\", \"...\"], \"id\": \"q7\", \"labels\": {\"subject\": \"History\"}}\n"
@@ -754,8 +507,8 @@ inline void print_tool_help(std::ostream& out, std::string_view backend) {
     out << "\nCommon options (every command):\n";
     print_options(out, std::vector<OptionSpec>(std::begin(common_options), std::end(common_options)));
     out << "  -h, --help                  this help, or a command's help after the command\n\n"
-           "Without GEMINI_API_KEY the built-in Gemini emulator answers (offline; jobs finish within\n"
-           "seconds); with it (and a build with libcurl) the live Gemini API does.\n";
+           "Without GEMINI_API_KEY, OPENAI_API_KEY and MISTRAL_API_KEY the built-in emulators answer\n"
+           "(offline; jobs finish within seconds); with a key (and a build with libcurl) the live APIs do.\n";
     if (!backend.empty()) out << "Provider now: " << backend << ".\n";
     out << "\nA first session:\n"
            "  llmbatch create --prompts examples/data/prompts.jsonl\n"
@@ -823,6 +576,7 @@ struct CommonOptions {
     std::filesystem::path state_file = "llmbatch_state.json";
     std::filesystem::path output_dir = "results";
     std::filesystem::path emulator_state{};
+    std::string provider{};
     std::string base_url{};
     bool json = false;
 };
@@ -855,6 +609,7 @@ struct Context {
         s.tracking_file = common.tracking_file;
         s.emulator_state = common.emulator_state;
         s.base_url = common.base_url;
+        if (!common.provider.empty()) s.provider = common.provider;  // --provider wins
         backend.configure(s);
     }
 
@@ -956,6 +711,7 @@ int create_resubmit(Context<B>& ctx, const std::string& original_name) {
     }
     const bool force = ctx.args.flag("--force");
     BackendSettings settings;
+    settings.provider = original->provider;  // unless --provider says otherwise
     if (auto sp = ctx.args.value("--system-prompt")) settings.system_prompt = *sp;
     if (auto model = ctx.args.value("--model")) settings.model = *model;
     ctx.configure(settings);
@@ -981,7 +737,7 @@ int create_resubmit(Context<B>& ctx, const std::string& original_name) {
         CreateOptions options;
         options.display_name = display_name(ctx.args.value("--display-name-prefix").value_or(""), original->source,
                                             original->batch_index, " (resubmit)");
-        created = ctx.backend.service().create_batch_job(payload, options);
+        created = ctx.backend.service().create_batch_job_on(ctx.backend.target_provider(), payload, options);
     } catch (const std::exception& e) {
         ctx.say(fmt::format("  Failed to create job - {}", e.what()));
         doc["job_name"] = nullptr;
@@ -1097,7 +853,7 @@ int create(Context<B>& ctx) {
             try {
                 CreateOptions options;
                 options.display_name = display_name(prefix, batch.source, batch.index);
-                created = ctx.backend.service().create_batch_job(batch.payload(), options);
+                created = ctx.backend.service().create_batch_job_on(ctx.backend.target_provider(), batch.payload(), options);
             } catch (const std::exception& e) {
                 ctx.say(fmt::format("  Batch {}: Failed to create job - {}", batch.index, e.what()));
                 ++failed;
@@ -1526,6 +1282,7 @@ int run(const std::vector<std::string>& args, B& backend, std::ostream& out, std
         if (auto v = parsed.value("--state-file")) common.state_file = *v;
         if (auto v = parsed.value("--output-dir")) common.output_dir = *v;
         if (auto v = parsed.value("--base-url")) common.base_url = *v;
+        if (auto v = parsed.value("--provider")) common.provider = checked_provider(*v);
         common.json = parsed.flag("--json");
         common.emulator_state = parsed.value("--emulator-state")
                                     .value_or(common.tracking_file.string() + ".emulator.json");
