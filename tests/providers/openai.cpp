@@ -302,6 +302,23 @@ TEST_CASE("insufficient_quota is not retried; a plain 429 and a 503 are, honouri
     }
 }
 
+TEST_CASE("x-should-retry overrides the status rule both ways") {
+    FakeTransport t;
+    auto refused = error_response(503, "do not retry", nullptr, "server_error");
+    refused.headers.set("x-should-retry", "false");
+    auto again = error_response(400, "try again", nullptr);
+    again.headers.set("x-should-retry", "true");
+    again.headers.set("retry-after-ms", "10");
+    t.push(again).push(refused);
+    ManualClock clock;
+    auto openai = make(t, {}, clock);
+    CHECK_THROWS_WITH_AS((void)openai.get_batch_job("batch_1"),
+                         "openai: get batch job batch_1 failed: HTTP 503 server_error: do not retry",
+                         llmbatch::ProviderError);
+    CHECK(t.call_count() == 2);
+    CHECK(clock.sleeps().size() == 1);
+}
+
 TEST_CASE("typed errors; the API key never appears in a message, even when the server echoes it") {
     FakeTransport t;
     t.push(error_response(401, std::string("Incorrect API key provided: ") + key, "invalid_api_key"));

@@ -183,6 +183,13 @@ TEST_CASE("openai_body_error reads Mistral's flat and detail bodies") {
     auto detail = llmbatch::detail::openai_body_error(422, Json::parse(R"({"detail":"Field required"})"));
     CHECK(detail.code == 422);
     CHECK(detail.message == "Field required");
+    auto typed = llmbatch::detail::openai_body_error(404, Json::parse(R"({"detail":"Job not found","error_type":"not_found"})"));
+    CHECK(typed.status == "not_found");
+    CHECK(typed.message == "Job not found");
+    auto validation = llmbatch::detail::openai_body_error(
+        422, Json::parse(R"({"detail":[{"loc":["body","requests",0],"msg":"Field required","type":"missing"},
+                                       {"loc":["query","page"],"msg":"not an int","type":"int_parsing"}]})"));
+    CHECK(validation.message == "body.requests.0: Field required; query.page: not an int");
 }
 
 }  // TEST_SUITE

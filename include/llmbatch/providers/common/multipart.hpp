@@ -8,7 +8,9 @@
 /// `Content-Type: application/octet-stream`) whose bytes come from a producer, then text fields
 /// without a content type. Its `size()` is known up front and `read(out, n)` writes the body
 /// piece by piece, so only the caller's buffer is ever held. The boundary is deterministic
-/// (derived from a seed), so tests can compare bodies byte for byte.
+/// (derived from a seed), so tests can compare bodies byte for byte. A delimiter needs a CRLF
+/// before it, so a JSONL body written by a JSON serialiser (which escapes CR and LF in strings)
+/// can never contain one; arbitrary file content is not scanned for it.
 ///
 /// **Example**:
 /// ```cpp

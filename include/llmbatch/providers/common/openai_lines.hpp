@@ -38,8 +38,9 @@ namespace llmbatch {
 
 namespace detail {
 
-/// The `ErrorStatus` of a failed response body (`{"error": {message, type, param, code}}`, or
-/// Mistral's `{"message", "type", "code"}` / `{"detail": ...}`) with HTTP status `http_status`.
+/// The `ErrorStatus` of a failed response body with HTTP status `http_status`: OpenAI's
+/// `{"error": {message, type, param, code}}`, or Mistral's `{"message", "type", "code"}`,
+/// `{"detail": "...", "error_type": ...}` or validation errors `{"detail": [{loc, msg, type}]}`.
 [[nodiscard]] inline ErrorStatus openai_body_error(int http_status, const Json& body) {
     ErrorStatus status;
     status.code = http_status;
@@ -47,14 +48,31 @@ namespace detail {
     const Json& e = err && err->is_object() ? *err : body;
     if (const auto* code = find(e, "code"); code && code->is_string()) status.status = code->get<std::string>();
     if (status.status.empty()) status.status = get_string(e, "type");
-    if (const auto* m = find(e, "message"); m && m->is_string())
+    if (status.status.empty()) status.status = get_string(e, "error_type");
+    const auto* m = find(e, "message");
+    const auto* d = find(e, "detail");
+    if (m && m->is_string()) {
         status.message = m->get<std::string>();
-    else if (m && !m->is_null())
+    } else if (m && !m->is_null()) {
         status.message = excerpt(m->dump(), 500);
-    else if (const auto* d = find(e, "detail"); d && !d->is_null())
-        status.message = d->is_string() ? d->get<std::string>() : excerpt(d->dump(), 500);
-    else if (err && err->is_string())
+    } else if (d && d->is_string()) {
+        status.message = d->get<std::string>();
+    } else if (d && d->is_array()) {  // validation errors: [{loc, msg, type}]
+        for (const auto& item : *d) {
+            std::string one = get_string(item, "msg");
+            if (const auto* loc = find(item, "loc"); loc && loc->is_array() && !loc->empty()) {
+                std::string path;
+                for (const auto& part : *loc) path += (path.empty() ? "" : ".") + (part.is_string() ? part.get<std::string>() : part.dump());
+                one = path + ": " + one;
+            }
+            status.message += (status.message.empty() ? "" : "; ") + one;
+        }
+        status.message = excerpt(status.message, 500);
+    } else if (d && !d->is_null()) {
+        status.message = excerpt(d->dump(), 500);
+    } else if (err && err->is_string()) {
         status.message = err->get<std::string>();
+    }
     status.details = body;
     return status;
 }

@@ -174,10 +174,15 @@ struct OpenAIWire {
         return detail::get_string(err, "code") == "insufficient_quota" || detail::get_string(err, "type") == "insufficient_quota";
     }
 
-    /// 408, 409, 429 (but not `insufficient_quota`) and 5xx, as the official SDKs retry; the
-    /// delay from `retry-after-ms`, else `Retry-After`.
+    /// 408, 409, 429 (but not `insufficient_quota`) and 5xx, as the official SDKs retry, unless the
+    /// server says otherwise with `x-should-retry: true|false`; the delay from `retry-after-ms`,
+    /// else `Retry-After`.
     static constexpr RetryRules retry_rules{
         [](const HttpResponse& r) {
+            if (const auto should = r.headers.get("x-should-retry")) {
+                if (*should == "true") return true;
+                if (*should == "false") return false;
+            }
             if (r.status == 429) return !permanent_quota(r);
             return r.status == 408 || r.status == 409 || (r.status >= 500 && r.status <= 599);
         },
