@@ -112,6 +112,8 @@ struct OpenAIConfig {
 template <class Transport, Clock ClockT = SystemClock>
 class OpenAIProvider {
     static_assert(check_http_transport<Transport>());
+    /// The session sends through a transport that adds the organization and project headers.
+    using Session = ProviderSession<OpenAIWire, OpenAIHeaderTransport<Transport>, ClockT>;
 
 public:
     static constexpr std::string_view name = OpenAIWire::name;
@@ -122,7 +124,8 @@ public:
     explicit OpenAIProvider(OpenAIConfig config = {}, Transport transport = Transport{}, ClockT clock = ClockT{})
         : config_(normalised(std::move(config))),
           session_(config_.api_key, config_.retry,
-                   HeaderTransport{std::move(transport), config_.organization, config_.project}, std::move(clock)) {}
+                   OpenAIHeaderTransport<Transport>{std::move(transport), config_.organization, config_.project},
+                   std::move(clock)) {}
 
     [[nodiscard]] bool is_available() const noexcept { return session_.has_key(); }
     [[nodiscard]] const OpenAIConfig& config() const noexcept { return config_; }
@@ -321,31 +324,6 @@ public:
     [[nodiscard]] static BatchJob parse_batch(Json batch) { return detail::parse_openai_batch(std::move(batch)); }
 
 private:
-    /// The transport with the organization and project headers added to every request.
-    struct HeaderTransport {
-        Transport inner;
-        std::string organization;
-        std::string project;
-
-        void add(HttpRequest& r) const {
-            if (!organization.empty()) r.headers.set("OpenAI-Organization", organization);
-            if (!project.empty()) r.headers.set("OpenAI-Project", project);
-        }
-        HttpResponse send(const HttpRequest& request) {
-            HttpRequest r = request;
-            add(r);
-            return inner.send(r);
-        }
-        HttpResponse send(const HttpRequest& request, BodySink sink)
-            requires StreamingHttpTransport<Transport>
-        {
-            HttpRequest r = request;
-            add(r);
-            return inner.send(r, std::move(sink));
-        }
-    };
-    using Session = ProviderSession<OpenAIWire, HeaderTransport, ClockT>;
-
     static OpenAIConfig normalised(OpenAIConfig c) {
         c.api_key = resolve_api_key(std::move(c.api_key), "OPENAI_API_KEY");
         while (!c.base_url.empty() && c.base_url.back() == '/') c.base_url.pop_back();

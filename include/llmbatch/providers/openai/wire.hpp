@@ -22,6 +22,7 @@
 #include "llmbatch/providers/common/chat_completions.hpp"
 #include "llmbatch/providers/common/openai_lines.hpp"
 #include "llmbatch/retry.hpp"
+#include "llmbatch/transport/streaming.hpp"
 
 namespace llmbatch {
 
@@ -187,6 +188,31 @@ struct OpenAIWire {
             return r.status == 408 || r.status == 409 || (r.status >= 500 && r.status <= 599);
         },
         &server_retry_delay};
+};
+
+/// A transport that adds the `OpenAI-Organization` and `OpenAI-Project` headers (when not empty)
+/// to every request before handing it to `inner`; streaming when `inner` streams.
+template <class Transport>
+struct OpenAIHeaderTransport {
+    Transport inner;
+    std::string organization;
+    std::string project;
+
+    HttpResponse send(const HttpRequest& request) { return inner.send(with_headers(request)); }
+
+    HttpResponse send(const HttpRequest& request, BodySink sink)
+        requires StreamingHttpTransport<Transport>
+    {
+        return inner.send(with_headers(request), std::move(sink));
+    }
+
+private:
+    [[nodiscard]] HttpRequest with_headers(const HttpRequest& request) const {
+        HttpRequest r = request;
+        if (!organization.empty()) r.headers.set("OpenAI-Organization", organization);
+        if (!project.empty()) r.headers.set("OpenAI-Project", project);
+        return r;
+    }
 };
 
 }  // namespace llmbatch
