@@ -24,6 +24,7 @@
 #include "llmbatch/model.hpp"
 #include "llmbatch/providers/common/jsonl.hpp"
 #include "llmbatch/providers/common/ordering.hpp"
+#include "llmbatch/providers/common/result_reader.hpp"
 #include "llmbatch/providers/gemini/wire.hpp"
 
 namespace llmbatch {
@@ -94,9 +95,8 @@ class GeminiResultReader {
 public:
     GeminiResultReader(std::string job_name, const FetchOptions& options, bool default_json, std::int64_t total,
                        JobState state, const OutcomeSink& sink)
-        : job_(std::move(job_name)), keys_(options.request_keys), forced_(options.filter_json),
-          default_json_(default_json), state_(state), sink_(sink),
-          order_(options.request_keys, static_cast<std::size_t>(std::max<std::int64_t>(total, 0))) {}
+        : keys_(options.request_keys), forced_(options.filter_json), default_json_(default_json),
+          join_("gemini", std::move(job_name), options, total, state, sink) {}
 
     /// Reads an `inlinedResponses` holder: by key when every item has a distinct one, else by
     /// position. The items of a non-const holder are moved out of it instead of copied.
@@ -113,17 +113,17 @@ public:
             const Json* key = detail::find_path(item, {"metadata", "key"});
             keys.push_back(key && key->is_string() ? std::string_view(key->get_ref<const std::string&>()) : std::string_view{});
         }
-        const auto plan = plan_order(keys, keys_, order_.size());
+        const auto plan = plan_order(keys, keys_, join_.order().size());
         if (!plan)
-            throw detail::gemini_bad_reply("fetch results of " + job_,
+            throw detail::gemini_bad_reply("fetch results of " + join_.job(),
                                            "cannot restore the input order: only some results carry a key");
         for (std::size_t i = 0; i < list->size(); ++i) {
-            (void)order_.mark((*plan)[i]);
+            (void)join_.order().mark((*plan)[i]);
             std::string key(keys[i]);
             Json item;
             if constexpr (consume) item = std::move((*list)[i]);
             else item = (*list)[i];
-            sink_(outcome_of(std::move(item), (*plan)[i], std::move(key)));
+            join_.emit(outcome_of(std::move(item), (*plan)[i], std::move(key)));
         }
     }
 
@@ -138,36 +138,16 @@ public:
 
     /// Hands an outcome to every request that had none: `MISSING_RESULT`, or `CANCELLED` /
     /// `EXPIRED` when the job ended early.
-    void finish() {
-        order_.for_each_missing([this](std::size_t i) {
-            RequestOutcome missing;
-            missing.index = i;
-            missing.key = order_.key_of(i);
-            if (state_ == JobState::cancelled)
-                missing.error = ErrorStatus{0, "CANCELLED", "the job was cancelled before this request finished", nullptr};
-            else if (state_ == JobState::expired)
-                missing.error = ErrorStatus{0, "EXPIRED", "the job expired before this request finished", nullptr};
-            else
-                missing.error = ErrorStatus{0, "MISSING_RESULT", "the service returned no result for this request", nullptr};
-            sink_(std::move(missing));
-        });
-    }
+    void finish() { join_.finish(); }
 
 private:
     void read_line(std::string_view line, std::size_t number) {
         Json parsed = Json::parse(line, nullptr, false);
         if (parsed.is_discarded() || !parsed.is_object())
-            throw detail::gemini_bad_reply("download results of " + job_, fmt::format("line {} is not a JSON object", number));
+            throw join_.bad_reply(fmt::format("line {} is not a JSON object", number));
         const std::string key = detail::get_string(parsed, "key");
-        const auto index = order_.index_of(key);
-        if (!index)
-            throw detail::gemini_bad_reply("download results of " + job_,
-                                           fmt::format("line {} has key '{}', which names no submitted request", number,
-                                                       detail::excerpt(key, 80)));
-        if (!order_.mark(*index))
-            throw detail::gemini_bad_reply("download results of " + job_,
-                                           fmt::format("line {} repeats the result of key '{}'", number, detail::excerpt(key, 80)));
-        sink_(outcome_of(std::move(parsed), *index, key));
+        const std::size_t index = join_.claim(key, number);
+        join_.emit(outcome_of(std::move(parsed), index, key));
     }
 
     /// One result item (`{"response": ...}` or `{"error": ...}`) as an outcome; the response is
@@ -175,7 +155,7 @@ private:
     [[nodiscard]] RequestOutcome outcome_of(Json item, std::size_t index, std::string key) const {
         RequestOutcome out;
         out.index = index;
-        out.key = key.empty() ? order_.key_of(index) : std::move(key);
+        out.key = key.empty() ? join_.order().key_of(index) : std::move(key);
         bool json_wanted = default_json_;
         if (forced_) {
             json_wanted = *forced_;
@@ -213,13 +193,10 @@ private:
         return out;
     }
 
-    std::string job_;
     const std::vector<std::string>& keys_;
     std::optional<bool> forced_;
     bool default_json_;
-    JobState state_;
-    const OutcomeSink& sink_;
-    ResultOrder order_;
+    ResultJoin join_;
     JsonlSplitter lines_;
 };
 

@@ -1,0 +1,113 @@
+#pragma once
+/// @file providers/common/result_reader.hpp
+/// `ResultJoin`: what every provider's result reader does the same way: find the input position
+/// of a result by the key it carries (refusing unknown and repeated keys), and, once the results
+/// are read, hand an outcome to every request that got none (`MISSING_RESULT`, or `CANCELLED` /
+/// `EXPIRED` when the job ended early), so each request gets exactly one outcome.
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "llmbatch/detail/json_util.hpp"
+#include "llmbatch/error.hpp"
+#include "llmbatch/model.hpp"
+#include "llmbatch/providers/common/ordering.hpp"
+
+namespace llmbatch {
+
+/// The outcome of a request the service returned nothing for, by how the job ended.
+[[nodiscard]] inline RequestOutcome missing_outcome(std::size_t index, std::string key, JobState state) {
+    RequestOutcome missing;
+    missing.index = index;
+    missing.key = std::move(key);
+    if (state == JobState::cancelled)
+        missing.error = ErrorStatus{0, "CANCELLED", "the job was cancelled before this request finished", nullptr};
+    else if (state == JobState::expired)
+        missing.error = ErrorStatus{0, "EXPIRED", "the job expired before this request finished", nullptr};
+    else
+        missing.error = ErrorStatus{0, "MISSING_RESULT", "the service returned no result for this request", nullptr};
+    return missing;
+}
+
+/// Throws `JobNotReady` (naming the job's state) unless `job` is finished.
+inline void require_finished(std::string_view provider, const BatchJob& job, const std::string& full) {
+    if (!job.done)
+        throw JobNotReady(fmt::format("Batch job {} ({}) is not completed yet. Current state: {}", full, provider,
+                                      job.state),
+                          full, std::string(to_string(job.state)));
+}
+
+/// Throws what a finished job without results means: `ResultsMissing` for a job that succeeded
+/// without error, else `JobFailed` with the job's (already redacted) error message.
+[[noreturn]] inline void throw_job_without_results(std::string_view provider, const BatchJob& job,
+                                                   const std::string& full, const std::string& message) {
+    if (job.state == JobState::succeeded && !job.error)
+        throw ResultsMissing(fmt::format(
+            "Batch job {} ({}) has no results. This may indicate the job failed or was cancelled.", full, provider));
+    const ErrorStatus err = job.error.value_or(ErrorStatus{});
+    const auto state = job.state == JobState::succeeded ? JobState::failed : job.state;
+    throw JobFailed(fmt::format("Batch job {} ({}) {}: {}", full, provider,
+                                state == JobState::cancelled ? "was cancelled"
+                                : state == JobState::expired ? "expired"
+                                                             : "failed",
+                                message.empty() ? std::string("no error message given") : message),
+                    ProviderErrorInfo{std::string(provider), 0, err.status, message, false}, full,
+                    std::string(to_string(state)));
+}
+
+/// Joins results to input positions by key, for one fetch of one job.
+class ResultJoin {
+public:
+    /// `provider` and `job` name the fetch in messages; `total` is the job's request count (0 when
+    /// unknown); `state` is how the job ended.
+    ResultJoin(std::string_view provider, std::string job, const FetchOptions& options, std::int64_t total,
+               JobState state, const OutcomeSink& sink)
+        : provider_(provider), job_(std::move(job)), state_(state), sink_(sink),
+          order_(options.request_keys, static_cast<std::size_t>(std::max<std::int64_t>(total, 0))) {}
+
+    /// The input position of the result on line `line` carrying `key`, marked as answered.
+    /// @throws ProviderError when the key names no submitted request or was already answered.
+    std::size_t claim(std::string_view key, std::size_t line) {
+        const auto index = order_.index_of(key);
+        if (!index)
+            throw bad_reply(fmt::format("line {} has key '{}', which names no submitted request", line,
+                                        detail::excerpt(key, 80)));
+        if (!order_.mark(*index))
+            throw bad_reply(fmt::format("line {} repeats the result of key '{}'", line, detail::excerpt(key, 80)));
+        return *index;
+    }
+
+    /// Hands `outcome` to the sink.
+    void emit(RequestOutcome&& outcome) const { sink_(std::move(outcome)); }
+
+    /// Hands an outcome to every request that had none (see `missing_outcome`).
+    void finish() {
+        order_.for_each_missing([this](std::size_t i) { sink_(missing_outcome(i, order_.key_of(i), state_)); });
+    }
+
+    /// The error for a results download that is not what the API documents.
+    [[nodiscard]] ProviderError bad_reply(std::string_view why) const {
+        return ProviderError(fmt::format("{}: download results of {}: unexpected reply: {}", provider_, job_, why),
+                             ProviderErrorInfo{std::string(provider_), 0, {}, std::string(why), false});
+    }
+
+    [[nodiscard]] ResultOrder& order() noexcept { return order_; }
+    [[nodiscard]] const ResultOrder& order() const noexcept { return order_; }
+    [[nodiscard]] const std::string& job() const noexcept { return job_; }
+    [[nodiscard]] JobState state() const noexcept { return state_; }
+
+private:
+    std::string provider_;
+    std::string job_;
+    JobState state_;
+    const OutcomeSink& sink_;
+    ResultOrder order_;
+};
+
+}  // namespace llmbatch
