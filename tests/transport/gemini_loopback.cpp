@@ -195,21 +195,12 @@ TEST_CASE_TEMPLATE("loopback: a results file is streamed over HTTP, and a trunca
 
 #include "../providers/contract/contract.hpp"
 #include "../providers/contract/gemini_harness.hpp"
+#include "loopback_link.hpp"
 
 namespace {
 
-/// The loopback link: the emulator served on a free loopback port, reached through transport `T`.
-template <class T>
-struct LoopbackLink {
-    using Transport = T;
-    explicit LoopbackLink(GeminiEmulator& emulator) : server(emulator) { server.start(); }
-    [[nodiscard]] static Transport transport() { return T{}; }
-    [[nodiscard]] std::string base_url() const { return server.base_url(); }
-    EmulatorServer<GeminiEmulator> server;
-};
-
-using GeminiOverCurl = contract::GeminiHarness<LoopbackLink<llmbatch::CurlTransport>>;
-using GeminiOverHttplib = contract::GeminiHarness<LoopbackLink<llmbatch::HttplibTransport>>;
+using GeminiOverCurl = contract::GeminiHarness<OverLoopback<llmbatch::CurlTransport>::Link>;
+using GeminiOverHttplib = contract::GeminiHarness<OverLoopback<llmbatch::HttplibTransport>::Link>;
 
 }  // namespace
 

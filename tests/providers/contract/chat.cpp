@@ -1,0 +1,19 @@
+// The provider contract for OpenAIProvider and MistralProvider over their in-memory emulators
+// (the loopback runs through both real transports are in tests/transport/chat_loopback.cpp).
+#include "contract.hpp"
+
+#include "openai_harness.hpp"
+
+using OpenAIInMemory = contract::OpenAIHarness<contract::InMemoryLink>;
+using MistralInMemory = contract::MistralHarness<contract::InMemoryLink>;
+
+TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_order, OpenAIInMemory, MistralInMemory);
+TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_request_errors, OpenAIInMemory, MistralInMemory);
+TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_failed_job, OpenAIInMemory, MistralInMemory);
+TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_cancel, OpenAIInMemory, MistralInMemory);
+TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_expiry, OpenAIInMemory, MistralInMemory);
+TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_retries, OpenAIInMemory, MistralInMemory);
+TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_no_duplicate, OpenAIInMemory, MistralInMemory);
+TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_file_input, OpenAIInMemory, MistralInMemory);
+TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_over_inline_limit, OpenAIInMemory, MistralInMemory);
+TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_large, OpenAIInMemory, MistralInMemory);
