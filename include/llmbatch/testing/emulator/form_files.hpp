@@ -109,6 +109,49 @@ template <class Service>
     return Json{{"id", id}, {"object", "file"}, {"deleted", true}};
 }
 
+/// The ids of a finished job's result files; empty when the file has no line.
+struct ResultFiles {
+    std::string output;
+    std::string error;
+};
+
+/// Writes the result files of a finished job whose first `kept` requests ran (in `items`): the
+/// successes into the output file, the HTTP errors into the error file, followed by a
+/// `never_ran_code` line for each request from `kept` on. Lines list requests in order, or
+/// reversed. `line_id(i)` names the line of request `i`; `dress(file, is_output)` sets the new
+/// file's metadata (purpose, expiry). Files are named `<base>_output.jsonl` / `<base>_error.jsonl`
+/// and created at `at`.
+template <class LineId, class Dress>
+ResultFiles write_result_files(FileStore& files, const std::vector<ChatItem>& items, std::size_t kept, bool reversed,
+                               std::string_view never_ran_code, std::string_view never_ran_message, SysTime at,
+                               const std::string& base, const LineId& line_id, const Dress& dress) {
+    std::vector<std::size_t> order;
+    for (std::size_t i = 0; i < kept && i < items.size(); ++i) order.push_back(i);
+    if (reversed) std::reverse(order.begin(), order.end());
+    const auto write_file = [&](bool successes) -> std::string {
+        std::size_t count = successes ? 0 : items.size() - order.size();
+        for (auto i : order) count += items[i].ok() == successes ? 1 : 0;
+        if (count == 0) return {};
+        const auto produce = [&](const BodyWriter& write) {
+            for (auto i : order)
+                if (items[i].ok() == successes)
+                    write(result_line(line_id(i), items[i].custom_id, items[i].status_code, items[i].request_id,
+                                      items[i].body).dump() + "\n");
+            if (successes) return;
+            for (std::size_t i = order.size(); i < items.size(); ++i)
+                write(failed_line(line_id(i), items[i].custom_id, never_ran_code, never_ran_message).dump() + "\n");
+        };
+        const StoredFile f = files.add_produced(fmt::format("{}_{}.jsonl", base, successes ? "output" : "error"),
+                                                "application/jsonl", produce, at);
+        dress(*files.find_mutable(f.id), successes);
+        return f.id;
+    };
+    ResultFiles out;
+    out.output = write_file(true);
+    out.error = write_file(false);
+    return out;
+}
+
 /// The number of lines of file `id` (a last line without `\n` counts).
 [[nodiscard]] inline std::size_t count_lines(const FileStore& files, std::string_view id) {
     std::size_t n = 0;

@@ -386,42 +386,19 @@ private:
             if (!is_final(snap.phase)) continue;
             job.settled = true;
             if (snap.phase == JobPhase::failed) continue;
-            const std::size_t kept = kept_requests(snap, options.partial_results);
-            std::vector<std::size_t> order;
-            for (std::size_t i = 0; i < kept; ++i) order.push_back(i);
-            if (job.out_of_order) std::reverse(order.begin(), order.end());
-            const std::string_view missing_code = snap.phase == JobPhase::expired ? "batch_expired" : "batch_cancelled";
-            const std::string_view missing_message = snap.phase == JobPhase::expired
-                ? "This request could not be executed before the completion window expired."
-                : "This request was not executed because the batch was cancelled.";
-            const auto write_file = [&](bool successes) -> std::string {
-                const auto produce = [&](const BodyWriter& write) {
-                    for (auto i : order) {
-                        const ChatItem& item = job.items[i];
-                        if (item.ok() != successes) continue;
-                        write(result_line(batch_request_id(job.name, i), item.custom_id, item.status_code, item.request_id,
-                                          item.body).dump() + "\n");
-                    }
-                    if (successes) return;
-                    for (std::size_t i = kept; i < job.items.size(); ++i) {
-                        write(failed_line(batch_request_id(job.name, i), job.items[i].custom_id, missing_code,
-                                          missing_message).dump() + "\n");
-                    }
-                };
-                const std::size_t expected = static_cast<std::size_t>(std::count_if(
-                    order.begin(), order.end(), [&](std::size_t i) { return job.items[i].ok() == successes; })) +
-                    (successes ? 0 : job.items.size() - kept);
-                if (expected == 0) return {};
-                const SysTime at = *snap.end_time;
-                StoredFile f = files.add_produced(fmt::format("{}_{}.jsonl", job.name, successes ? "output" : "error"),
-                                                  "application/jsonl", produce, at);
-                StoredFile* held = files.find_mutable(f.id);
-                held->purpose = "batch_output";
-                held->expire_time = at + std::chrono::seconds(job.output_expires_after.value_or(30LL * 24 * 3600));
-                return f.id;
-            };
-            job.output_file_id = write_file(true);
-            job.error_file_id = write_file(false);
+            const bool expired = snap.phase == JobPhase::expired;
+            const auto files_made = write_result_files(
+                files, job.items, kept_requests(snap, options.partial_results), job.out_of_order,
+                expired ? "batch_expired" : "batch_cancelled",
+                expired ? "This request could not be executed before the completion window expired."
+                        : "This request was not executed because the batch was cancelled.",
+                *snap.end_time, job.name, [&](std::size_t i) { return batch_request_id(job.name, i); },
+                [&](StoredFile& f, bool) {
+                    f.purpose = "batch_output";
+                    f.expire_time = *snap.end_time + std::chrono::seconds(job.output_expires_after.value_or(30LL * 24 * 3600));
+                });
+            job.output_file_id = files_made.output;
+            job.error_file_id = files_made.error;
         }
     }
 
