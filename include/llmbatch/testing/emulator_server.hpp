@@ -2,7 +2,7 @@
 /// @file testing/emulator_server.hpp
 /// `EmulatorServer`: serves an emulator (anything with `HttpResponse send(const HttpRequest&)`,
 /// such as `GeminiEmulator`, `OpenAIEmulator` or `MistralEmulator`) over real HTTP with cpp-httplib, on a loopback port, in a background
-/// thread. Tests point a real transport at `base_url()`; `examples/gemini_emulator_server.cpp`
+/// thread. Tests point a real transport at `base_url()`; `examples/emulator_server.cpp`
 /// wraps it in a program.
 ///
 /// An emulator that also offers `EmulatedResponse open(const HttpRequest&)` (see
