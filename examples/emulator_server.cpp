@@ -143,14 +143,14 @@ int main(int argc, char** argv) {
         llmbatch::testing::ManualClock clock;
         if (options.provider == "openai") {
             llmbatch::testing::OpenAIEmulatorOptions o;
-            o.validating_for = seconds(options.pending_seconds);
-            o.in_progress_for = seconds(options.running_seconds);
+            o.pending_for = seconds(options.pending_seconds);
+            o.running_for = seconds(options.running_seconds);
             o.file_directory = options.file_dir;
             return serve(options, clock, llmbatch::testing::OpenAIEmulator(clock, o));
         }
         if (options.provider == "mistral") {
             llmbatch::testing::MistralEmulatorOptions o;
-            o.queued_for = seconds(options.pending_seconds);
+            o.pending_for = seconds(options.pending_seconds);
             o.running_for = seconds(options.running_seconds);
             o.file_directory = options.file_dir;
             return serve(options, clock, llmbatch::testing::MistralEmulator(clock, o));

@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
@@ -411,5 +412,27 @@ TEST_SUITE("testing") {
         c = call(e, req("POST", "/v1/chat/completions", body.dump()));
         CHECK(c["choices"][0]["message"]["content"] == "echo:Biology GCSE");
         CHECK(call(e, req("POST", "/v1/chat/completions", Json{{"model", "m"}}.dump()), 400)["error"]["param"] == "messages");
+    }
+
+    TEST_CASE("OpenAIEmulator with a file directory keeps uploads and results on disk, not in its state") {
+        const auto dir = std::filesystem::temp_directory_path() / "llmbatch-openai-emulator-test";
+        std::filesystem::remove_all(dir);
+        ManualClock clock;
+        OpenAIEmulatorOptions o;
+        o.file_directory = dir;
+        OpenAIEmulator e(clock, o);
+        const std::string file = upload(e, four_lines());
+        CHECK(std::filesystem::file_size(dir / file) == four_lines().size());
+        const std::string id = create(e, file)["id"];
+        clock.advance(2h);
+        const Json done = get(e, id);
+        const std::string out = done["output_file_id"];
+        CHECK(std::filesystem::exists(dir / out));
+        CHECK(content_lines(e, done["output_file_id"]).size() == 4);
+        const Json saved = e.to_json();
+        for (const auto& f : saved["files"]["files"]) CHECK_FALSE(f.contains("bytes"));
+        OpenAIEmulator again = OpenAIEmulator::from_json(saved, clock, o);
+        CHECK(content_lines(again, done["output_file_id"]).size() == 4);
+        std::filesystem::remove_all(dir);
     }
 }

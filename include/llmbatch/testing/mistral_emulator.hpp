@@ -22,7 +22,7 @@
 /// | `DELETE /v1/batch/jobs/{id}`          | `{"id", "object": "batch", "deleted": true}`                 |
 /// | `POST /v1/chat/completions`           | a chat completion for the one request                        |
 ///
-/// Lifecycle: `QUEUED` for queued_for, `RUNNING` for running_for (requests complete at an even
+/// Lifecycle: `QUEUED` for pending_for, `RUNNING` for running_for (requests complete at an even
 /// pace), then `SUCCESS`; `TIMEOUT_EXCEEDED` after `timeout_hours` or `expire_job`; an input
 /// line that is not `{custom_id?, body}` makes the job `FAILED` with `errors: [{message, count}]`.
 /// A finished job's `output_file` holds the successful lines and `error_file` the failed ones, in

@@ -31,7 +31,7 @@
 /// (`invalid_json_line`, `missing_required_parameter`, `url_mismatch`, `model_mismatch`,
 /// `duplicate_custom_id`, `empty_file`, `too_many_tasks`). An unknown input file answers 404.
 ///
-/// Lifecycle: `validating` for validating_for, `in_progress` for in_progress_for (requests
+/// Lifecycle: `validating` for pending_for, `in_progress` for running_for (requests
 /// complete at an even pace), `finalizing` for finalizing_for, then `completed`; a cancel goes
 /// through `cancelling` for cancelling_for to `cancelled`; an unfinished batch is `expired` at
 /// expire_after (24 h) or `expire_job`. When it ends, its output file (`purpose: batch_output`)

@@ -289,7 +289,7 @@ private:
         job.metadata = metadata;
         const auto nanos = [](auto d) { return std::chrono::duration_cast<Nanos>(d); };
         job.life.create_time = now;
-        job.life.timing = JobTiming{nanos(options.queued_for), nanos(options.running_for), Nanos{0},
+        job.life.timing = JobTiming{nanos(options.pending_for), nanos(options.running_for), Nanos{0},
                                     nanos(options.cancelling_for), std::chrono::hours(hours.get<std::int64_t>())};
         JobFaults taken = faults.take_job_faults();
         job.out_of_order = taken.out_of_order;

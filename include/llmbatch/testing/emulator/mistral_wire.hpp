@@ -33,9 +33,9 @@
 
 namespace llmbatch::testing {
 
-/// Settings of a `BasicMistralEmulator`.
+/// Settings of a `BasicMistralEmulator` (phase lengths named like `GeminiEmulatorOptions`').
 struct MistralEmulatorOptions {
-    std::chrono::steady_clock::duration queued_for = std::chrono::seconds(20);     ///< `QUEUED` phase
+    std::chrono::steady_clock::duration pending_for = std::chrono::seconds(20);    ///< `QUEUED` phase
     std::chrono::steady_clock::duration running_for = std::chrono::seconds(40);    ///< `RUNNING` phase
     std::chrono::steady_clock::duration cancelling_for = std::chrono::seconds(5);  ///< `CANCELLATION_REQUESTED`
     std::string required_api_key;  ///< empty: any non-empty bearer key is accepted

@@ -316,7 +316,7 @@ private:
         const auto lines = validate_input_lines(files, file_id, endpoint, options.max_tasks, problems, job.model);
         const auto nanos = [](auto d) { return std::chrono::duration_cast<Nanos>(d); };
         job.life.create_time = now;
-        job.life.timing = JobTiming{nanos(options.validating_for), nanos(options.in_progress_for),
+        job.life.timing = JobTiming{nanos(options.pending_for), nanos(options.running_for),
                                     nanos(options.finalizing_for), nanos(options.cancelling_for),
                                     nanos(options.expire_after)};
         JobFaults taken = faults.take_job_faults();

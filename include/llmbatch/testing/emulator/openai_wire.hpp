@@ -32,10 +32,12 @@
 
 namespace llmbatch::testing {
 
-/// Settings of a `BasicOpenAIEmulator`.
+/// Settings of a `BasicOpenAIEmulator`. The phase lengths have the names of
+/// `GeminiEmulatorOptions`' (pending is `validating`, running is `in_progress`), so contract
+/// harnesses are written alike.
 struct OpenAIEmulatorOptions {
-    std::chrono::steady_clock::duration validating_for = std::chrono::seconds(20);   ///< `validating` phase
-    std::chrono::steady_clock::duration in_progress_for = std::chrono::seconds(40);  ///< requests run
+    std::chrono::steady_clock::duration pending_for = std::chrono::seconds(20);      ///< `validating` phase
+    std::chrono::steady_clock::duration running_for = std::chrono::seconds(40);      ///< `in_progress`: requests run
     std::chrono::steady_clock::duration finalizing_for = std::chrono::seconds(10);   ///< `finalizing` phase
     std::chrono::steady_clock::duration cancelling_for = std::chrono::seconds(30);   ///< `cancelling` phase
     std::chrono::steady_clock::duration expire_after = std::chrono::hours(24);       ///< the completion window
