@@ -235,6 +235,12 @@ TEST_SUITE("testing") {
                                                          {"model", "m"}}.dump()), 404)["object"] == "error");
         CHECK(call(e, req("POST", "/v1/batch/jobs", Json{{"endpoint", "/v1/chat/completions"}, {"model", "m"}}.dump()),
                    400)["type"] == "invalid_request_error");
+        const Json invalid = call(e, req("POST", "/v1/batch/jobs", Json{{"requests", Json::array()}, {"model", "m"}}.dump()), 422);
+        CHECK(invalid["detail"][0]["loc"] == Json::array({"body", "endpoint"}));
+        CHECK(invalid["detail"][0]["type"] == "missing");
+        CHECK(call(e, req("POST", "/v1/batch/jobs", Json{{"requests", Json::array()}, {"endpoint", "/v1/chat/completions"},
+                                                         {"model", "m"}, {"timeout_hours", "24"}}.dump()),
+                   422)["detail"][0]["loc"][1] == "timeout_hours");
     }
 
     TEST_CASE("MistralEmulator lists by page with status filters and deletes jobs") {

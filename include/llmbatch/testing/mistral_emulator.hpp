@@ -7,7 +7,9 @@
 ///
 /// Every call needs `Authorization: Bearer <key>` (missing, or not
 /// `MistralEmulatorOptions::required_api_key` when set: 401 `{"message": "Unauthorized", "request_id"}`).
-/// Other errors are `{"object": "error", "message", "type", "param", "code"}`. Endpoints:
+/// A malformed body (missing or mistyped fields) answers 422 `{"detail": [{"type", "loc", "msg", "input"}]}`
+/// (the SDK's `HTTPValidationError`); other errors are `{"object": "error", "message", "type", "param", "code"}`.
+/// Endpoints:
 ///
 /// | method + path                         | answer                                                      |
 /// |---------------------------------------|-------------------------------------------------------------|

@@ -213,7 +213,8 @@ private:
 
     [[nodiscard]] static Json parse_body(const HttpRequest& request) {
         Json body = Json::parse(request.body, nullptr, false);
-        if (body.is_discarded() || !body.is_object()) throw bad("The request body is not a JSON object.");
+        if (body.is_discarded()) throw unprocessable("", "json_invalid", "JSON decode error", request.body);
+        if (!body.is_object()) throw unprocessable("", "model_attributes_type", "Input should be a valid dictionary", body);
         return body;
     }
 
@@ -228,10 +229,10 @@ private:
     }
 
     Json create_job(const Json& body, SysTime now) {
-        if (!body.contains("endpoint") || !body["endpoint"].is_string()) throw bad("endpoint is required", "endpoint");
-        const std::string endpoint = body["endpoint"].get<std::string>();
+        if (!body.contains("endpoint")) throw unprocessable("endpoint", "missing", "Field required", body);
+        const std::string endpoint = body["endpoint"].is_string() ? body["endpoint"].get<std::string>() : "";
         if (std::find(std::begin(mistral_endpoints), std::end(mistral_endpoints), endpoint) == std::end(mistral_endpoints))
-            throw bad(fmt::format("Unsupported endpoint '{}'.", endpoint), "endpoint");
+            throw unprocessable("endpoint", "enum", "Input should be one of the supported endpoints", body["endpoint"]);
         const Json files_field = body.value("input_files", Json(nullptr));
         const Json requests_field = body.value("requests", Json(nullptr));
         if (files_field.is_null() == requests_field.is_null())
@@ -241,13 +242,15 @@ private:
         if (model.empty() && agent.empty()) throw bad("Either model or agent_id must be given.", "model");
         const Json metadata = body.value("metadata", Json(nullptr));
         if (!metadata.is_null()) {
-            if (!metadata.is_object()) throw bad("metadata must be an object.", "metadata");
+            if (!metadata.is_object()) throw unprocessable("metadata", "dict_type", "Input should be a valid dictionary", metadata);
             for (const auto& [k, v] : metadata.items())
-                if (!v.is_string()) throw bad(fmt::format("metadata value '{}' must be a string.", k), "metadata");
+                if (!v.is_string()) throw unprocessable("metadata", "string_type", "Input should be a valid string", v);
         }
         const Json hours = body.value("timeout_hours", Json(24));
-        if (!hours.is_number_integer() || hours.get<std::int64_t>() < 1 || hours.get<std::int64_t>() > 168)
-            throw bad("timeout_hours must be an integer between 1 and 168.", "timeout_hours");
+        if (!hours.is_number_integer())
+            throw unprocessable("timeout_hours", "int_type", "Input should be a valid integer", hours);
+        if (hours.get<std::int64_t>() < 1 || hours.get<std::int64_t>() > 168)
+            throw bad("timeout_hours must be between 1 and 168.", "timeout_hours");
 
         MistralJob job;
         std::vector<std::pair<std::string, Json>> lines;  // custom_id, body

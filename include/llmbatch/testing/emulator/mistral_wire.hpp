@@ -204,6 +204,17 @@ struct MistralJob {
     return r;
 }
 
+/// A request-body validation error as Mistral's API answers it (the SDK's `HTTPValidationError`):
+/// 422 `{"detail": [{"type", "loc": ["body", field], "msg", "input"}]}`.
+[[nodiscard]] inline WireError unprocessable(std::string_view field, std::string_view type, std::string msg,
+                                             const Json& input = nullptr) {
+    WireError e(422, std::string(type), msg);
+    Json item = {{"type", type}, {"loc", Json::array({"body"})}, {"msg", std::move(msg)}, {"input", input}};
+    if (!field.empty()) item["loc"].push_back(field);
+    e.rendered = Json{{"detail", Json::array({std::move(item)})}}.dump();
+    return e;
+}
+
 /// Every value of parameter `name` in a query string (a repeated parameter, form/explode style).
 [[nodiscard]] inline std::vector<std::string> query_values(std::string_view query, std::string_view name) {
     std::vector<std::string> out;
