@@ -264,56 +264,27 @@ private:
     }
 
     Json create_batch(const Json& body, SysTime now) {
-        const auto bad = [](std::string message, const char* param) {
-            return WireError(400, "invalid_request_error", std::move(message), nullptr, param);
-        };
-        for (const char* field : {"input_file_id", "endpoint", "completion_window"})
-            if (!body.contains(field) || !body[field].is_string())
-                throw WireError(400, "invalid_request_error", fmt::format("Missing required parameter: '{}'.", field),
-                                "missing_required_parameter", field);
-        const std::string endpoint = body["endpoint"].get<std::string>();
-        if (std::find(std::begin(openai_endpoints), std::end(openai_endpoints), endpoint) == std::end(openai_endpoints))
-            throw bad(fmt::format("Invalid value: '{}'. Supported values are: '/v1/chat/completions', "
-                                  "'/v1/responses', '/v1/embeddings', '/v1/completions' and others.", endpoint),
-                      "endpoint");
-        if (body["completion_window"] != "24h")
-            throw bad(fmt::format("Invalid value: '{}'. Supported values are: '24h'.",
-                                  body["completion_window"].get<std::string>()), "completion_window");
-        const Json metadata = body.value("metadata", Json(nullptr));
-        if (!metadata.is_null()) {
-            if (!metadata.is_object() || metadata.size() > 16) throw bad("metadata must be an object of at most 16 pairs.", "metadata");
-            for (const auto& [k, v] : metadata.items())
-                if (k.size() > 64 || !v.is_string() || v.get<std::string>().size() > 512)
-                    throw bad("metadata keys must be strings of at most 64 characters and values strings of at most 512.", "metadata");
-        }
-        std::optional<std::int64_t> output_expiry;
-        if (const Json oe = body.value("output_expires_after", Json(nullptr)); !oe.is_null()) {
-            if (!oe.is_object() || oe.value("anchor", std::string{}) != "created_at" || !oe.contains("seconds") ||
-                !oe["seconds"].is_number_integer() || oe["seconds"].get<std::int64_t>() < 3600 ||
-                oe["seconds"].get<std::int64_t>() > 2592000)
-                throw bad("output_expires_after needs anchor 'created_at' and seconds between 3600 and 2592000.",
-                          "output_expires_after");
-            output_expiry = oe["seconds"].get<std::int64_t>();
-        }
-        const std::string file_id = body["input_file_id"].get<std::string>();
+        const BatchCreateParams params = check_create_body(body);
+        const std::string& file_id = params.input_file_id;
         const StoredFile* input = files.find(file_id);
         if (!input)
             throw WireError(404, "invalid_request_error", fmt::format("No such File object: {}", file_id), nullptr, "input_file_id");
         if (input->purpose != "batch")
-            throw bad(fmt::format("The input file {} must have purpose 'batch', not '{}'.", file_id, input->purpose),
-                      "input_file_id");
+            throw WireError(400, "invalid_request_error",
+                            fmt::format("The input file {} must have purpose 'batch', not '{}'.", file_id, input->purpose),
+                            nullptr, "input_file_id");
 
         OpenAIJob job;
         job.sequence = jobs.take_number();
         job.name = jobs.unique_name(job.sequence, [](std::uint64_t n, unsigned salt) {
             return "batch_" + derived_token(fmt::format("openai-emulator/{}/{}", n, salt), 32, "0123456789abcdef");
         });
-        job.endpoint = endpoint;
+        job.endpoint = params.endpoint;
         job.input_file_id = file_id;
-        job.metadata = metadata;
-        job.output_expires_after = output_expiry;
+        job.metadata = params.metadata;
+        job.output_expires_after = params.output_expires_after;
         Json problems;
-        const auto lines = validate_input_lines(files, file_id, endpoint, options.max_tasks, problems, job.model);
+        const auto lines = validate_input_lines(files, file_id, params.endpoint, options.max_tasks, problems, job.model);
         const auto nanos = [](auto d) { return std::chrono::duration_cast<Nanos>(d); };
         job.life.create_time = now;
         job.life.timing = JobTiming{nanos(options.pending_for), nanos(options.running_for),

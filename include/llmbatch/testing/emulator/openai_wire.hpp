@@ -200,6 +200,55 @@ struct OpenAIJob {
     return b;
 }
 
+/// The parameters of a `POST /v1/batches` body, checked.
+struct BatchCreateParams {
+    std::string input_file_id;
+    std::string endpoint;
+    Json metadata = nullptr;
+    std::optional<std::int64_t> output_expires_after;
+};
+
+/// Checks a `POST /v1/batches` body: required fields, a known endpoint, `completion_window`
+/// `24h`, at most 16 string metadata pairs, `output_expires_after` in range.
+/// @throws WireError 400 naming the parameter.
+[[nodiscard]] inline BatchCreateParams check_create_body(const Json& body) {
+    const auto bad = [](std::string message, const char* param) {
+        return WireError(400, "invalid_request_error", std::move(message), nullptr, param);
+    };
+    for (const char* field : {"input_file_id", "endpoint", "completion_window"})
+        if (!body.contains(field) || !body[field].is_string())
+            throw WireError(400, "invalid_request_error", fmt::format("Missing required parameter: '{}'.", field),
+                            "missing_required_parameter", field);
+    const std::string endpoint = body["endpoint"].get<std::string>();
+    if (std::find(std::begin(openai_endpoints), std::end(openai_endpoints), endpoint) == std::end(openai_endpoints))
+        throw bad(fmt::format("Invalid value: '{}'. Supported values are: '/v1/chat/completions', '/v1/responses', "
+                              "'/v1/embeddings', '/v1/completions' and others.", endpoint),
+                  "endpoint");
+    if (body["completion_window"] != "24h")
+        throw bad(fmt::format("Invalid value: '{}'. Supported values are: '24h'.",
+                              body["completion_window"].get<std::string>()),
+                  "completion_window");
+    const Json metadata = body.value("metadata", Json(nullptr));
+    if (!metadata.is_null()) {
+        if (!metadata.is_object() || metadata.size() > 16)
+            throw bad("metadata must be an object of at most 16 pairs.", "metadata");
+        for (const auto& [k, v] : metadata.items())
+            if (k.size() > 64 || !v.is_string() || v.get<std::string>().size() > 512)
+                throw bad("metadata keys must be strings of at most 64 characters and values strings of at most 512.",
+                          "metadata");
+    }
+    std::optional<std::int64_t> output_expiry;
+    if (const Json oe = body.value("output_expires_after", Json(nullptr)); !oe.is_null()) {
+        if (!oe.is_object() || oe.value("anchor", std::string{}) != "created_at" || !oe.contains("seconds") ||
+            !oe["seconds"].is_number_integer() || oe["seconds"].get<std::int64_t>() < 3600 ||
+            oe["seconds"].get<std::int64_t>() > 2592000)
+            throw bad("output_expires_after needs anchor 'created_at' and seconds between 3600 and 2592000.",
+                      "output_expires_after");
+        output_expiry = oe["seconds"].get<std::int64_t>();
+    }
+    return BatchCreateParams{body["input_file_id"].get<std::string>(), endpoint, metadata, output_expiry};
+}
+
 /// The FileObject of `file`.
 [[nodiscard]] inline Json openai_file_json(const StoredFile& file) {
     return Json{{"id", file.id},
