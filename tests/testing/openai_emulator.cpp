@@ -3,85 +3,13 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
-#include <filesystem>
 #include <optional>
 #include <string>
 #include <vector>
 
-using namespace std::chrono_literals;
-using llmbatch::HttpRequest;
-using llmbatch::HttpResponse;
-using llmbatch::Json;
-using llmbatch::testing::ManualClock;
-using llmbatch::testing::OpenAIEmulator;
-using llmbatch::testing::OpenAIEmulatorOptions;
+#include "emulator/openai_test_helpers.hpp"
 
-namespace {
-
-const std::string host = "https://api.openai.com";
-
-HttpRequest req(std::string method, const std::string& path, std::string body = {}, std::optional<std::string> key = "sk-test") {
-    HttpRequest r{std::move(method), host + path, {}, std::move(body)};
-    if (key) r.headers.set("Authorization", "Bearer " + *key);
-    if (!r.body.empty()) r.headers.set("Content-Type", "application/json");
-    return r;
-}
-
-Json call(OpenAIEmulator& e, const HttpRequest& r, int status = 200) {
-    const HttpResponse res = e.send(r);
-    CHECK(res.status == status);
-    return Json::parse(res.body);
-}
-
-std::string line(const std::string& id, const std::string& prompt, const std::string& model = "gpt-4o-mini",
-                 const std::string& url = "/v1/chat/completions") {
-    return Json{{"custom_id", id}, {"method", "POST"}, {"url", url},
-                {"body", {{"model", model}, {"messages", Json::array({{{"role", "user"}, {"content", prompt}}})}}}}
-               .dump() + "\n";
-}
-
-std::string four_lines() { return line("a", "Physics") + line("b", "French") + line("c", "History") + line("d", "Music"); }
-
-/// Uploads `jsonl` as the OpenAI SDK does (multipart `file` then `purpose`) and returns the file id.
-std::string upload(OpenAIEmulator& e, const std::string& jsonl) {
-    std::string type;
-    const std::string form = llmbatch::testing::build_multipart({{"purpose", "batch"}}, "file", "in.jsonl", jsonl, type);
-    HttpRequest r = req("POST", "/v1/files", form);
-    r.headers.set("Content-Type", type);
-    const Json f = call(e, r);
-    CHECK(f["object"] == "file");
-    CHECK(f["purpose"] == "batch");
-    CHECK(f["status"] == "processed");
-    CHECK(f["bytes"] == jsonl.size());
-    CHECK(f["filename"] == "in.jsonl");
-    CHECK(f["status_details"].is_null());
-    CHECK(f["expires_at"].get<std::int64_t>() - f["created_at"].get<std::int64_t>() == 30 * 24 * 3600);
-    return f["id"].get<std::string>();
-}
-
-Json create(OpenAIEmulator& e, const std::string& file_id, int status = 200) {
-    return call(e, req("POST", "/v1/batches",
-                       Json{{"input_file_id", file_id}, {"endpoint", "/v1/chat/completions"}, {"completion_window", "24h"},
-                            {"metadata", {{"job", "nightly"}}}}.dump()),
-                status);
-}
-
-Json get(OpenAIEmulator& e, const std::string& id) { return call(e, req("GET", "/v1/batches/" + id)); }
-
-std::vector<Json> content_lines(OpenAIEmulator& e, const Json& file_id) {
-    REQUIRE(file_id.is_string());
-    const HttpResponse res = e.send(req("GET", "/v1/files/" + file_id.get<std::string>() + "/content"));
-    REQUIRE(res.status == 200);
-    std::vector<Json> out;
-    for (std::size_t at = 0; at < res.body.size();) {
-        const auto nl = res.body.find('\n', at);
-        out.push_back(Json::parse(res.body.substr(at, nl - at)));
-        at = nl + 1;
-    }
-    return out;
-}
-
-}  // namespace
+using namespace openai_test;
 
 TEST_SUITE("testing") {
     TEST_CASE("OpenAIEmulator runs a batch from validating through finalizing to completed") {
@@ -414,25 +342,4 @@ TEST_SUITE("testing") {
         CHECK(call(e, req("POST", "/v1/chat/completions", Json{{"model", "m"}}.dump()), 400)["error"]["param"] == "messages");
     }
 
-    TEST_CASE("OpenAIEmulator with a file directory keeps uploads and results on disk, not in its state") {
-        const auto dir = std::filesystem::temp_directory_path() / "llmbatch-openai-emulator-test";
-        std::filesystem::remove_all(dir);
-        ManualClock clock;
-        OpenAIEmulatorOptions o;
-        o.file_directory = dir;
-        OpenAIEmulator e(clock, o);
-        const std::string file = upload(e, four_lines());
-        CHECK(std::filesystem::file_size(dir / file) == four_lines().size());
-        const std::string id = create(e, file)["id"];
-        clock.advance(2h);
-        const Json done = get(e, id);
-        const std::string out = done["output_file_id"];
-        CHECK(std::filesystem::exists(dir / out));
-        CHECK(content_lines(e, done["output_file_id"]).size() == 4);
-        const Json saved = e.to_json();
-        for (const auto& f : saved["files"]["files"]) CHECK_FALSE(f.contains("bytes"));
-        OpenAIEmulator again = OpenAIEmulator::from_json(saved, clock, o);
-        CHECK(content_lines(again, done["output_file_id"]).size() == 4);
-        std::filesystem::remove_all(dir);
-    }
 }
