@@ -230,6 +230,7 @@ TEST_SUITE("testing") {
         const HttpResponse quota = e.send(req("GET", "/v1/batches", {}, "sk-right"));
         CHECK(quota.status == 429);
         CHECK(quota.headers.get("Retry-After") == "3");
+        CHECK(quota.headers.get("x-request-id").value_or("").rfind("req_", 0) == 0);
         err = Json::parse(quota.body)["error"];
         CHECK(err["type"] == "insufficient_quota");
         CHECK(err["code"] == "insufficient_quota");

@@ -8,7 +8,8 @@
 ///
 /// Every call needs `Authorization: Bearer <key>` (a missing key, or one other than
 /// `OpenAIEmulatorOptions::required_api_key` when set, answers 401 `invalid_api_key`). Errors are
-/// `{"error": {"message", "type", "param", "code"}}`. Endpoints:
+/// `{"error": {"message", "type", "param", "code"}}`. Every answer carries an `x-request-id: req_...`
+/// header. Endpoints:
 ///
 /// | method + path                        | answer                                                      |
 /// |--------------------------------------|-------------------------------------------------------------|

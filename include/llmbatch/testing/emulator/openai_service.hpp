@@ -89,6 +89,9 @@ public:
         } catch (const WireError& e) {
             response.head = error_response(e);
         }
+        // Every answer of the API names its request, as the SDKs' `_request_id` reads it.
+        response.head.headers.set("x-request-id", "req_" + derived_token(fmt::format("http#{}", requests.size()), 32,
+                                                                          "0123456789abcdef"));
         response.truncate_after = faults.take_truncation();
         return response;
     }
