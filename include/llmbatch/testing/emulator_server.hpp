@@ -1,8 +1,8 @@
 #pragma once
 /// @file testing/emulator_server.hpp
 /// `EmulatorServer`: serves an emulator (anything with `HttpResponse send(const HttpRequest&)`,
-/// such as `GeminiEmulator`) over real HTTP with cpp-httplib, on a loopback port, in a background
-/// thread. Tests point a real transport at `base_url()`; `examples/gemini_emulator_server.cpp`
+/// such as `GeminiEmulator`, `OpenAIEmulator` or `MistralEmulator`) over real HTTP with cpp-httplib, on a loopback port, in a background
+/// thread. Tests point a real transport at `base_url()`; `examples/emulator_server.cpp`
 /// wraps it in a program.
 ///
 /// An emulator that also offers `EmulatedResponse open(const HttpRequest&)` (see
@@ -19,7 +19,7 @@
 /// |-------------------------------------|-----------------------------------------------------------|
 /// | `GET /_emulator/health`             | `{"ok": true}`                                             |
 /// | `POST /_emulator/advance`           | `{"seconds": N}`: calls the `advance` hook (moves the clock) |
-/// | `POST /_emulator/inject-http-errors`| `{"count", "status", "api_status", "message", "retry_after"}` (when the emulator has `inject_http_errors`) |
+/// | `POST /_emulator/inject-http-errors`| `{"count", "status", "api_status", "message", "retry_after"}` (when the emulator has `inject_http_errors`; `api_status` is the provider's error word, e.g. `RESOURCE_EXHAUSTED` or `insufficient_quota`; absent ones are the emulator's usual ones for the status) |
 /// | `POST /_emulator/truncate-bodies`   | `{"count", "keep_bytes"}`: the next bodies break off (when the emulator has `truncate_bodies`) |
 /// | `POST /_emulator/shutdown`          | stops the server (with a body, e.g. `{}`)                  |
 ///
@@ -125,9 +125,9 @@ private:
                 if (body.is_discarded() || !body.is_object()) return reply(res, 400, {{"error", "expected a JSON object"}});
                 std::optional<std::string> retry_after;
                 if (body.contains("retry_after") && body["retry_after"].is_string()) retry_after = body["retry_after"].template get<std::string>();
+                // Absent words and messages stay empty: the emulator picks its own for the status.
                 emulator_.inject_http_errors(body.value("count", std::size_t{1}), body.value("status", 429),
-                                             body.value("api_status", std::string("RESOURCE_EXHAUSTED")),
-                                             body.value("message", std::string("Resource has been exhausted (e.g. check quota).")),
+                                             body.value("api_status", std::string{}), body.value("message", std::string{}),
                                              retry_after);
                 reply(res, 200, Json::object());
             } else {
@@ -159,6 +159,7 @@ private:
             request.url = fmt::format("http://{}:{}{}", host_, port_, req.target);
             for (const auto& [name, value] : req.headers) request.headers.add(name, value);
             request.body = req.body;
+            if (request.body.empty() && !req.files.empty()) reencode_form(req, request);
             int status = 0;
             if constexpr (requires(Emulator& e) { { e.open(request) } -> std::same_as<EmulatedResponse>; }) {
                 EmulatedResponse response = emulator_.open(request);
@@ -176,6 +177,22 @@ private:
         server_.Delete(".*", api);
         server_.Patch(".*", api);
         server_.Put(".*", api);
+    }
+
+    /// cpp-httplib parses a `multipart/form-data` body into `req.files` and keeps no body: writes
+    /// the parts back into one form (with a boundary of its own) for the emulator to read.
+    static void reencode_form(const httplib::Request& req, HttpRequest& request) {
+        const std::string boundary = "llmbatch-emulator-server-form-boundary";
+        std::string& body = request.body;
+        for (const auto& [name, part] : req.files) {
+            body += "--" + boundary + "\r\nContent-Disposition: form-data; name=\"" + part.name + "\"";
+            if (!part.filename.empty()) body += "; filename=\"" + part.filename + "\"";
+            body += "\r\n";
+            if (!part.content_type.empty()) body += "Content-Type: " + part.content_type + "\r\n";
+            body += "\r\n" + part.content + "\r\n";
+        }
+        body += "--" + boundary + "--\r\n";
+        request.headers.set("Content-Type", "multipart/form-data; boundary=" + boundary);
     }
 
     /// Writes `r` into `res`: a held body at once, a produced or truncated one through a provider.

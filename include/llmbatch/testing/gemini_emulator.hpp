@@ -172,9 +172,15 @@ public:
     void cancel_job(const std::string& name) { end_job(name, JobPhase::cancelled, detail::GeminiService::cancelled_status()); }
 
     /// The next `count` calls, to any endpoint, get this Google error (with `Retry-After` when given).
+    /// An empty `status` or `message` is Google's usual one for `http_status`.
     void inject_http_errors(std::size_t count, int http_status = 429, std::string status = "RESOURCE_EXHAUSTED",
                             std::string message = "Resource has been exhausted (e.g. check quota).",
                             std::optional<std::string> retry_after = std::nullopt) {
+        if (status.empty() || message.empty()) {
+            const auto [word, text] = detail::google_error_for(http_status);
+            if (status.empty()) status = word;
+            if (message.empty()) message = text;
+        }
         std::lock_guard lock(state_->service.mutex);
         state_->service.faults.add_http_fault(HttpFault{count, http_status, std::move(status), std::move(message),
                                                 std::move(retry_after), {}});

@@ -47,16 +47,19 @@ struct StoredFile {
     detail::SysTime expire_time;
     std::string source = "UPLOADED";  ///< how it came: `UPLOADED` or `GENERATED`
     std::string state = "ACTIVE";     ///< `PROCESSING`, `ACTIVE` or `FAILED`
+    std::string purpose;              ///< what it is for (`batch`, `batch_output`...); empty when the API has none
 
     [[nodiscard]] Json to_json() const {
-        return Json{{"id", id},
-                    {"state", state},
-                    {"displayName", display_name},
-                    {"mimeType", mime_type},
-                    {"size", size},
-                    {"createTime", detail::format_timestamp(create_time)},
-                    {"expireTime", detail::format_timestamp(expire_time)},
-                    {"source", source}};
+        Json j{{"id", id},
+               {"state", state},
+               {"displayName", display_name},
+               {"mimeType", mime_type},
+               {"size", size},
+               {"createTime", detail::format_timestamp(create_time)},
+               {"expireTime", detail::format_timestamp(expire_time)},
+               {"source", source}};
+        if (!purpose.empty()) j["purpose"] = purpose;
+        return j;
     }
     [[nodiscard]] static StoredFile from_json(const Json& j) {
         return StoredFile{j.at("id").get<std::string>(),
@@ -66,7 +69,8 @@ struct StoredFile {
                           detail::parse_timestamp(j.at("createTime").get<std::string>()),
                           detail::parse_timestamp(j.at("expireTime").get<std::string>()),
                           j.value("source", std::string("UPLOADED")),
-                          j.value("state", std::string("ACTIVE"))};
+                          j.value("state", std::string("ACTIVE")),
+                          j.value("purpose", std::string{})};
     }
 };
 
@@ -94,6 +98,9 @@ struct FileStoreOptions {
     detail::Nanos lifetime = std::chrono::hours(48);             ///< a file expires this long after creation
     std::string seed = "emulator/file";                          ///< ids derive from it and a counter
     std::size_t id_length = 12;
+    std::string id_prefix;                                       ///< put before every id (`file-`)
+    std::string id_alphabet{detail::lower_alnum};                ///< the characters of an id
+    bool uuid_ids = false;                                       ///< ids look like UUIDs (32 hex digits, dashed)
 };
 
 namespace detail {
@@ -206,6 +213,35 @@ public:
         else write_disk(file_path(file.id), bytes, false);
         files_.push_back(file);
         return file;
+    }
+
+    /// Stores a new file whose bytes `produce` writes piece by piece (straight to disk when the
+    /// store has a directory, so a large file never sits whole in memory).
+    StoredFile add_produced(std::string display_name, std::string mime_type, const BodyProducer& produce,
+                            detail::SysTime now, std::string source = "GENERATED") {
+        StoredFile file = make_file(std::move(display_name), std::move(mime_type), 0, now);
+        file.source = std::move(source);
+        if (options_.directory.empty()) {
+            std::string& bytes = bytes_[file.id];
+            produce([&](std::string_view piece) { bytes.append(piece); });
+            file.size = bytes.size();
+        } else {
+            write_disk(file_path(file.id), {}, false);
+            std::ofstream out(file_path(file.id), std::ios::binary | std::ios::app);
+            produce([&](std::string_view piece) {
+                out.write(piece.data(), static_cast<std::streamsize>(piece.size()));
+                file.size += piece.size();
+            });
+            if (!out) throw FileStoreError(FileStoreError::Kind::io, fmt::format("Cannot write the file '{}'.", file.id));
+        }
+        files_.push_back(file);
+        return file;
+    }
+
+    /// The file `id` for changing its metadata (expiry, purpose), or null.
+    [[nodiscard]] StoredFile* find_mutable(std::string_view id) {
+        const auto it = std::find_if(files_.begin(), files_.end(), [&](const auto& f) { return f.id == id; });
+        return it == files_.end() ? nullptr : &*it;
     }
 
     /// The file `id`, or null.
@@ -348,11 +384,19 @@ public:
 private:
     StoredFile make_file(std::string display_name, std::string mime_type, std::uint64_t size, detail::SysTime now) {
         std::string id;
-        do id = ids_.next(options_.id_length);
+        do id = next_id();
         while (find(id));
         return StoredFile{std::move(id), std::move(display_name), std::move(mime_type), size, now,
                           now + std::chrono::duration_cast<std::chrono::system_clock::duration>(options_.lifetime),
-                          "UPLOADED", "ACTIVE"};
+                          "UPLOADED", "ACTIVE", {}};
+    }
+
+    [[nodiscard]] std::string next_id() {
+        if (!options_.uuid_ids) return options_.id_prefix + ids_.next(options_.id_length, options_.id_alphabet);
+        std::string hex = ids_.next(32, "0123456789abcdef");
+        hex[12] = '4';
+        for (const std::size_t at : {std::size_t{20}, std::size_t{16}, std::size_t{12}, std::size_t{8}}) hex.insert(at, 1, '-');
+        return options_.id_prefix + hex;
     }
 
     [[nodiscard]] std::filesystem::path file_path(const std::string& id) const { return options_.directory / id; }

@@ -347,6 +347,20 @@ struct GeminiJob {
     return j;
 }
 
+/// Google's usual status word and message for an HTTP error status.
+[[nodiscard]] inline std::pair<std::string, std::string> google_error_for(int http_status) {
+    switch (http_status) {
+        case 400: return {"INVALID_ARGUMENT", "Request contains an invalid argument."};
+        case 403: return {"PERMISSION_DENIED", "The caller does not have permission."};
+        case 404: return {"NOT_FOUND", "Requested entity was not found."};
+        case 429: return {"RESOURCE_EXHAUSTED", "Resource has been exhausted (e.g. check quota)."};
+        case 500: return {"INTERNAL", "Internal error encountered."};
+        case 503: return {"UNAVAILABLE", "The service is currently unavailable."};
+        case 504: return {"DEADLINE_EXCEEDED", "The request timed out."};
+        default: return {"UNKNOWN", "Unknown error."};
+    }
+}
+
 [[nodiscard]] inline HttpResponse ok_response(const Json& body) {
     return json_response(200, body, HttpHeaders{{"Content-Type", "application/json; charset=UTF-8"}});
 }
