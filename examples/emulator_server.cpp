@@ -1,7 +1,6 @@
 // A batch API emulator (Gemini, OpenAI or Mistral) served over real HTTP on a loopback address,
 // so a client with a real transport (libcurl, cpp-httplib, or another language's SDK) can be
-// pointed at it with a base URL. Built twice: as `emulator_server` and as
-// `gemini_emulator_server` (which serves Gemini unless told otherwise).
+// pointed at it with a base URL. It serves Gemini unless told otherwise.
 //
 //   emulator_server [--provider gemini|openai|mistral] [--host 127.0.0.1] [--port 0] [--port-file PATH]
 //                   [--advance-per-poll SECONDS] [--pending-seconds S] [--running-seconds S]

@@ -72,6 +72,13 @@
 
 namespace llmbatch::cli {
 
+/// What `run` needs to know about the process it runs in.
+struct RunOptions {
+    /// `out` is a terminal: `wait` rewrites one progress line with `\r` instead of printing a
+    /// line per change. The program's `main` passes `isatty(STDOUT_FILENO)`.
+    bool out_is_terminal = false;
+};
+
 // =============================================================================================
 // Prompts files
 // =============================================================================================

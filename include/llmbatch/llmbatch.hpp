@@ -26,6 +26,8 @@
 #include "llmbatch/model.hpp"
 #include "llmbatch/polling.hpp"
 #include "llmbatch/providers/gemini.hpp"
+#include "llmbatch/providers/mistral.hpp"
+#include "llmbatch/providers/openai.hpp"
 #include "llmbatch/retry.hpp"
 #include "llmbatch/service.hpp"
 #include "llmbatch/service_types.hpp"

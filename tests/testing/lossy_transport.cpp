@@ -32,4 +32,24 @@ TEST_CASE("lossy transport: the chosen call reaches the server, its reply is los
     CHECK(lossy.calls() == 3);
 }
 
+TEST_CASE("lossy transport: the next call matching a request is lost or refused, the others pass") {
+    FakeTransport fake;
+    fake.on("POST", "/files", llmbatch::testing::json_response(200, {{"id", "file-1"}}));
+    fake.on("POST", "/jobs", llmbatch::testing::json_response(200, {{"name", "jobs/1"}}));
+    LossyTransport<FakeTransport> lossy(fake);
+    const auto is_create = [](const HttpRequest& r) { return llmbatch::url_path(r.url) == "/jobs"; };
+    lossy.lose_reply_of_next(is_create);
+    CHECK(lossy.send(HttpRequest{"POST", "https://x/files", {}, {}}).status == 200);  // not a create
+    CHECK_THROWS_AS((void)lossy.send(HttpRequest{"POST", "https://x/jobs", {}, {}}), llmbatch::TransportError);
+    CHECK(fake.call_count() == 2);  // the create was delivered
+
+    lossy.refuse_next(is_create, 503);
+    CHECK(lossy.send(HttpRequest{"POST", "https://x/files", {}, {}}).status == 200);
+    const auto refused = lossy.send(HttpRequest{"POST", "https://x/jobs", {}, {}});
+    CHECK(refused.status == 503);
+    CHECK(fake.call_count() == 3);  // the refused create never reached the server
+    CHECK(lossy.send(HttpRequest{"POST", "https://x/jobs", {}, {}}).status == 200);  // only once
+    CHECK(lossy.calls() == 5);
+}
+
 }  // TEST_SUITE

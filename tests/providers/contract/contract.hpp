@@ -16,7 +16,8 @@
 //   h.http_errors(n, status)      the next n calls get that HTTP error
 //   h.expire(job)                 ends a job EXPIRED now (cancelled and expired jobs keep finished results)
 //   h.halfway()                   a duration after which a new job has some requests finished, not all
-//   h.lose_next_reply(p)          p's next call reaches the server but its reply is lost
+//   h.lose_create_reply(p)        p's next create reaches the server but its reply is lost
+//   h.refuse_create(p, status)    p's next create is refused with that HTTP status (not delivered)
 //   h.jobs_held()                 how many jobs the emulator holds
 //   h.answer_bytes(n)             answers of about n bytes each (for large result sets)
 #pragma once
@@ -148,10 +149,10 @@ TEST_CASE_TEMPLATE_DEFINE("contract: a create is never repeated after an ambiguo
                           provider_contract_no_duplicate) {
     H h;
     auto p = h.provider();
-    h.lose_next_reply(p);
+    h.lose_create_reply(p);
     CHECK_THROWS_AS((void)p.create_batch_job(h.payload(2), {}), llmbatch::TransportError);
     CHECK(h.jobs_held() == 1);  // the job exists once; nothing was sent again
-    h.http_errors(1, 503);
+    h.refuse_create(p, 503);
     CHECK_THROWS_AS((void)p.create_batch_job(h.payload(2), {}), llmbatch::ProviderError);
     CHECK(h.jobs_held() == 1);
 }

@@ -52,7 +52,7 @@ struct EmulatorHarness {
     Provider provider() {
         typename Traits::Config config;
         config.api_key = "contract-key-0123456789";
-        if (const auto url = link.base_url(); !url.empty()) config.base_url = url;
+        if (const auto url = link.base_url(); !url.empty()) config.base_url = url + std::string(Traits::base_path);
         config.retry.jitter = 0;
         return Provider(config, llmbatch::testing::LossyTransport<typename Link::Transport>(link.transport()),
                         provider_clock);
@@ -85,7 +85,10 @@ struct EmulatorHarness {
     void fail_next_job() { emulator.fail_next_job(); }
     void http_errors(std::size_t n, int status) { Traits::http_errors(emulator, n, status); }
     void expire(const std::string& job) { emulator.expire_job(job); }
-    void lose_next_reply(Provider& p) { p.transport().lose_reply_of_call(p.transport().calls() + 1); }
+    /// p's next create reaches the server but its reply is lost (uploads before it go through).
+    void lose_create_reply(Provider& p) { p.transport().lose_reply_of_next(&Traits::is_create); }
+    /// p's next create is answered with HTTP `status` by a server that did not take it.
+    void refuse_create(Provider& p, int status) { p.transport().refuse_next(&Traits::is_create, status); }
     [[nodiscard]] std::size_t jobs_held() const { return emulator.job_count(); }
 
 private:

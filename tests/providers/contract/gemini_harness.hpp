@@ -15,7 +15,13 @@ struct GeminiTraits {
     using Config = llmbatch::GeminiConfig;
     using Emulator = llmbatch::testing::GeminiEmulator;
     using Options = llmbatch::testing::GeminiEmulatorOptions;
+    /// What follows the server's address in the provider's base URL.
+    static constexpr std::string_view base_path = "";
 
+    /// The request that creates a batch job.
+    static bool is_create(const llmbatch::HttpRequest& r) {
+        return r.method == "POST" && r.url.find(":batchGenerateContent") != std::string::npos;
+    }
     /// The user text of a GenerateContentRequest.
     static std::string request_text(const llmbatch::Json& request) {
         std::string text;

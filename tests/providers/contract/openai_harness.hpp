@@ -37,6 +37,10 @@ struct OpenAITraits : ChatTraits {
     using Config = llmbatch::OpenAIConfig;
     using Emulator = llmbatch::testing::OpenAIEmulator;
     using Options = llmbatch::testing::OpenAIEmulatorOptions;
+    static constexpr std::string_view base_path = "/v1";  // OpenAI's base URL holds the version
+    static bool is_create(const llmbatch::HttpRequest& r) {
+        return r.method == "POST" && llmbatch::url_path(r.url) == "/v1/batches";
+    }
 };
 
 struct MistralTraits : ChatTraits {
@@ -45,6 +49,10 @@ struct MistralTraits : ChatTraits {
     using Config = llmbatch::MistralConfig;
     using Emulator = llmbatch::testing::MistralEmulator;
     using Options = llmbatch::testing::MistralEmulatorOptions;
+    static constexpr std::string_view base_path = "";
+    static bool is_create(const llmbatch::HttpRequest& r) {
+        return r.method == "POST" && llmbatch::url_path(r.url) == "/v1/batch/jobs";
+    }
 };
 
 template <template <class> class Link>

@@ -8,6 +8,8 @@
 #include <fstream>
 #include <string>
 
+#include <fmt/format.h>
+
 #include "support.hpp"
 
 using llmbatch::Json;
@@ -75,6 +77,38 @@ TEST_CASE("a file over the part size goes through the Uploads API, part by part"
     CHECK(sent[3].body == part_body(llmbatch::MultipartForm::boundary_for(2), "data", "big.jsonl", "89"));
     CHECK(sent[3].headers.get("Content-Type") == "multipart/form-data; boundary=" + llmbatch::MultipartForm::boundary_for(2));
     CHECK(Json::parse(sent[4].body) == Json::parse(R"({"part_ids": ["part_a", "part_b", "part_c"]})"));
+    std::filesystem::remove(path);
+}
+
+TEST_CASE("parts larger than the form's write pieces arrive whole and in order") {
+    // Parts of 3 MiB are written into their forms in 1 MiB pieces: each piece must continue the
+    // part, not restart it.
+    std::string content;
+    for (int i = 0; content.size() < 7 * 1024 * 1024; ++i) content += fmt::format("line {:08}\n", i);
+    const auto path = temp_file("llmbatch_openai_big_parts.jsonl", content);
+    FakeTransport t;
+    t.on("POST", "/v1/uploads", json_response(200, {{"id", "upload_1"}, {"object", "upload"}, {"status", "pending"}}));
+    for (const char* id : {"part_a", "part_b", "part_c"})
+        t.on("POST", "/v1/uploads/upload_1/parts", json_response(200, {{"id", id}, {"object", "upload.part"}}));
+    t.on("POST", "/v1/uploads/upload_1/complete",
+         json_response(200, {{"id", "upload_1"}, {"status", "completed"}, {"file", file_object("file-big", "big.jsonl")}}));
+    llmbatch::OpenAIConfig c;
+    c.upload_part_bytes = 3 * 1024 * 1024;
+    auto openai = make(t, c);
+    (void)openai.upload_file(path, "application/jsonl", "big.jsonl");
+    const auto sent = t.requests();
+    REQUIRE(sent.size() == 5);
+    std::string joined;
+    for (std::size_t i = 1; i <= 3; ++i) {
+        const std::string b = llmbatch::MultipartForm::boundary_for(i - 1);
+        const auto& body = sent[i].body;
+        const auto start = body.find("\r\n\r\n") + 4;
+        const auto end = body.rfind("\r\n--" + b + "--\r\n");
+        REQUIRE(end != std::string::npos);
+        joined += body.substr(start, end - start);
+    }
+    CHECK(joined.size() == content.size());
+    CHECK(joined == content);
     std::filesystem::remove(path);
 }
 

@@ -107,8 +107,21 @@ TEST_CASE("Lifecycle: cancellation goes through a cancelling phase of configurab
     s = life.at(t0 + 40s);
     CHECK(s.phase == JobPhase::cancelled);
     CHECK(s.end_time == t0 + 40s);
-    CHECK(s.completed == 2);  // requests went on completing while cancelling
-    CHECK(s.cancelled == 2);
+    CHECK(s.completed == 1);  // no request completes once the cancellation was requested
+    CHECK(s.cancelled == 3);
+}
+
+TEST_CASE("Lifecycle: a cancellation requested just before the natural end still ends the job cancelled") {
+    Lifecycle life = life_of(4);
+    life.timing.cancelling_for = 10min;  // far past the 60 s the job would have needed
+    life.cancel(t0 + 59s);
+    auto s = life.at(t0 + 2min);
+    CHECK(s.phase == JobPhase::cancelling);
+    CHECK(s.completed == 3);
+    s = life.at(t0 + 59s + 10min);
+    CHECK(s.phase == JobPhase::cancelled);
+    CHECK(s.completed == 3);
+    CHECK(s.cancelled == 1);
 }
 
 TEST_CASE("Lifecycle: expiry after the window, with partial results") {

@@ -141,7 +141,11 @@ private:
             buffer.resize(n);
             fill(buffer.data(), n);
             MultipartForm form(MultipartForm::boundary_for(next_seed()));
-            form.add_file("data", filename, n, [&buffer](char* out, std::size_t k) { std::copy_n(buffer.data(), k, out); });
+            std::size_t taken = 0;  // the form asks for the part's bytes in pieces, in order
+            form.add_file("data", filename, n, [&buffer, &taken](char* out, std::size_t k) {
+                std::copy_n(buffer.data() + taken, k, out);
+                taken += k;
+            });
             HttpRequest request{"POST", base_ + "/uploads/" + upload_id + "/parts", {}, form.to_string()};
             request.headers.set("Content-Type", form.content_type());
             // A repeated part is harmless: only the part ids listed at completion make the file.

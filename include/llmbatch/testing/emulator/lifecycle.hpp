@@ -9,10 +9,11 @@
 /// pace), then `finalizing` for finalizing_for, then `succeeded` (or `failed` when
 /// `fail_at_finish` is set). A job that would still be unfinished at t0 + expire_after ends
 /// `expired` then. An early end (`end_at`) may lie in the future (an end later than the natural
-/// one never comes); a cancellation goes through `cancelling` for `cancelling_for` before it
-/// ends `cancelled`. A cancelled or expired job keeps
-/// the requests that completed before its end (`JobSnapshot::completed`, the first ones of the
-/// list); the others count as cancelled or expired.
+/// one never comes); a cancellation requested before the natural end goes through `cancelling`
+/// for `cancelling_for` before it ends `cancelled`, and no request completes after it was
+/// requested. A cancelled or expired job keeps the requests that completed before its end (or its
+/// cancellation request): `JobSnapshot::completed`, the first ones of the list; the others count
+/// as cancelled or expired.
 ///
 /// **Example**:
 /// ```cpp
@@ -167,12 +168,13 @@ struct Lifecycle {
             s.failed = failed_among ? failed_among(k) : 0;
             s.succeeded = k - s.failed;
         };
-        const auto finish = [&](JobPhase phase, detail::SysTime t, std::optional<JobError> error) {
+        const auto finish = [&](JobPhase phase, detail::SysTime t, std::optional<JobError> error,
+                                detail::SysTime work_end) {
             s.phase = phase;
             s.update_time = t;
             s.end_time = t;
             s.error = std::move(error);
-            count(phase == JobPhase::failed ? 0 : completed_by(t));
+            count(phase == JobPhase::failed ? 0 : completed_by(work_end));
             const std::size_t rest = total - s.completed;
             if (phase == JobPhase::cancelled) s.cancelled = rest;
             else if (phase == JobPhase::expired) s.expired = rest;
@@ -183,17 +185,21 @@ struct Lifecycle {
         const detail::SysTime expire_at = create_time + timing.expire_after;
         const bool expires = done_at > expire_at;
         const detail::SysTime natural_end = expires ? expire_at : done_at;
-        if (end && end->time <= natural_end) {
-            if (now >= end->time) return finish(end->phase, end->time, end->error);
+        // A cancellation requested before the natural end wins, however long it takes; no request
+        // completes after it was requested.
+        const bool ends_early = end && (end->requested ? *end->requested < natural_end : end->time <= natural_end);
+        const detail::SysTime work_end = ends_early && end->requested ? *end->requested : detail::SysTime::max();
+        if (ends_early) {
+            if (now >= end->time) return finish(end->phase, end->time, end->error, std::min(end->time, work_end));
         } else if (now >= natural_end) {
-            if (expires) return finish(JobPhase::expired, expire_at, std::nullopt);
-            return finish(fail_at_finish ? JobPhase::failed : JobPhase::succeeded, done_at, fail_at_finish);
+            if (expires) return finish(JobPhase::expired, expire_at, std::nullopt, expire_at);
+            return finish(fail_at_finish ? JobPhase::failed : JobPhase::succeeded, done_at, fail_at_finish, done_at);
         }
-        const std::size_t k = completed_by(now);
+        const std::size_t k = completed_by(std::min(now, work_end));
         count(k);
         s.pending = total - k;
         const detail::SysTime run_end = create_time + timing.pending_for + timing.running_for;
-        if (end && end->requested && now >= *end->requested && end->time <= natural_end) {
+        if (ends_early && end->requested && now >= *end->requested) {
             s.phase = JobPhase::cancelling;
             s.update_time = std::max(*end->requested, k == 0 ? create_time : completion_time(k));
         } else if (now < create_time + timing.pending_for) {
