@@ -3,7 +3,7 @@
 // - no API key (GEMINI_API_KEY, OPENAI_API_KEY, MISTRAL_API_KEY) or --emulator: the built-in
 //   emulators, with their jobs kept in <tracking-file>.emulator.json (Gemini) and the files beside
 //   it (OpenAI, Mistral) so later runs see them, on the system clock, with short phases (pending
-//   2 s, running 5 s) so jobs finish within seconds;
+//   2 s, running 5 s, finalizing 1 s, cancelling 2 s) so jobs finish within seconds;
 // - a key set, or --base-url given: the providers' APIs (or that endpoint) through libcurl.
 #include "cli/cli.hpp"
 
@@ -22,6 +22,8 @@ template <class Options>
 Options quick(Options options) {
     options.pending_for = std::chrono::seconds(2);
     options.running_for = std::chrono::seconds(5);
+    if constexpr (requires { options.finalizing_for; }) options.finalizing_for = std::chrono::seconds(1);
+    if constexpr (requires { options.cancelling_for; }) options.cancelling_for = std::chrono::seconds(2);
     return options;
 }
 

@@ -98,25 +98,14 @@ namespace detail {
 struct MistralWire {
     static constexpr std::string_view name = "mistral";
 
-    /// `Authorization: Bearer <key>`.
+    /// `Authorization: Bearer <key>`, as OpenAI's.
     static void authenticate(HttpHeaders& headers, const std::string& api_key) {
-        headers.set("Authorization", "Bearer " + api_key);
+        OpenAIWire::authenticate(headers, api_key);
     }
 
-    /// `{"message", "type", "code"}`, `{"detail": ...}` (validation errors) or
-    /// `{"error": {...}}`; else the body's first 200 bytes as the message.
-    [[nodiscard]] static ErrorStatus read_error(const HttpResponse& failed) {
-        const auto parsed = Json::parse(failed.body, nullptr, false);
-        if (!parsed.is_discarded() && parsed.is_object()) {
-            ErrorStatus status = detail::openai_body_error(failed.status, parsed);
-            status.details = nullptr;
-            if (!status.message.empty() || !status.status.empty()) return status;
-        }
-        ErrorStatus status;
-        status.code = failed.status;
-        status.message = detail::excerpt(failed.body, 200);
-        return status;
-    }
+    /// `{"message", "type", "code"}`, `{"detail": ...}` (validation errors) or `{"error": {...}}`,
+    /// which OpenAI's reader takes all three; else the body's first 200 bytes as the message.
+    [[nodiscard]] static ErrorStatus read_error(const HttpResponse& failed) { return OpenAIWire::read_error(failed); }
 
     /// 429 is a quota error.
     [[nodiscard]] static bool is_quota(int http_status, const ErrorStatus&) { return http_status == 429; }
