@@ -35,7 +35,7 @@ TEST_CASE("an inline job's results come from GET ...?inline=true") {
     FakeTransport t;
     t.on("GET", "/v1/batch/jobs/job-1", json_response(200, job("job-1", "SUCCESS", 2, 2, 0)));
     Json with_outputs = job("job-1", "SUCCESS", 2, 2, 0);
-    with_outputs["outputs"] = {ok_line("1", "{\"b\":1}"), ok_line("0", "{\"a\":1}")};
+    with_outputs["outputs"] = Json::array({ok_line("1", "{\"b\":1}"), ok_line("0", "{\"a\":1}")});
     t.push(json_response(200, job("job-1", "SUCCESS", 2, 2, 0)));
     t.push(json_response(200, with_outputs));
     const auto results = make(t).fetch_batch_results("job-1");
@@ -50,7 +50,7 @@ TEST_CASE("an inline job's results come from GET ...?inline=true") {
 TEST_CASE("a job already holding outputs is read without another call") {
     FakeTransport t;
     Json j = job("job-1", "TIMEOUT_EXCEEDED", 3, 1, 0);
-    j["outputs"] = {ok_line("2", "{}")};
+    j["outputs"] = Json::array({ok_line("2", "{}")});  // not {x}: one element may read as a copy of x
     const auto parsed = Mistral::parse_job(j);
     CHECK(parsed.results_location == llmbatch::ResultsLocation::inline_);
     auto mistral = make(t);
