@@ -24,3 +24,25 @@ LLMBATCH_ANTHROPIC_CONTRACT(provider_contract_no_duplicate);
 LLMBATCH_ANTHROPIC_CONTRACT(provider_contract_file_input);
 LLMBATCH_ANTHROPIC_CONTRACT(provider_contract_over_inline_limit);
 LLMBATCH_ANTHROPIC_CONTRACT(provider_contract_large);
+
+TEST_CASE("the served Anthropic emulator takes 529s through the inject-http-errors control endpoint; they are retried" *
+          doctest::test_suite("providers")) {
+    llmbatch::testing::ManualClock clock;
+    llmbatch::testing::AnthropicEmulator emulator(clock);
+    llmbatch::testing::EmulatorServer<llmbatch::testing::AnthropicEmulator> server(emulator);
+    server.start();
+    llmbatch::AnthropicConfig config;
+    config.api_key = "loopback-key-0123456789";
+    config.base_url = server.base_url();
+    config.retry.jitter = 0;
+    llmbatch::AnthropicProvider<llmbatch::CurlTransport, llmbatch::testing::ManualClock> p(config, {}, clock);
+    const auto job = p.create_batch_job({{"item 0"}});
+    llmbatch::CurlTransport control;
+    const auto injected = control.send(llmbatch::HttpRequest{
+        "POST", server.base_url() + "/_emulator/inject-http-errors", {{"Content-Type", "application/json"}},
+        R"({"count": 2, "status": 529})"});
+    REQUIRE(injected.status == 200);
+    const auto calls = emulator.call_count();
+    CHECK(p.get_batch_job(job).state == llmbatch::JobState::running);
+    CHECK(emulator.call_count() == calls + 3);  // two 529 overloaded_error answers, then the batch
+}
