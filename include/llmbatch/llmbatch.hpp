@@ -25,6 +25,7 @@
 #include "llmbatch/json_filter.hpp"
 #include "llmbatch/model.hpp"
 #include "llmbatch/polling.hpp"
+#include "llmbatch/providers/anthropic.hpp"
 #include "llmbatch/providers/gemini.hpp"
 #include "llmbatch/providers/mistral.hpp"
 #include "llmbatch/providers/openai.hpp"

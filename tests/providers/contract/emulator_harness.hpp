@@ -34,6 +34,12 @@ struct EmulatorHarness {
     using Provider = typename Traits::template Provider<llmbatch::testing::LossyTransport<typename Link::Transport>,
                                                         llmbatch::testing::ManualClock>;
 
+    /// False when the provider's API has no input files (see contract.hpp).
+    static constexpr bool has_input_files = [] {
+        if constexpr (requires { Traits::has_input_files; }) return Traits::has_input_files;
+        else return true;
+    }();
+
     llmbatch::testing::ManualClock emulator_clock;
     Emulator emulator{emulator_clock, options()};
     Link link{emulator};

@@ -1,0 +1,18 @@
+// The provider contract for AnthropicProvider over its in-memory emulator (the loopback runs
+// through both real transports are in tests/transport/anthropic_loopback.cpp).
+#include "contract.hpp"
+
+#include "anthropic_harness.hpp"
+
+using AnthropicInMemory = contract::AnthropicHarness<contract::InMemoryLink>;
+
+TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_order, AnthropicInMemory);
+TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_request_errors, AnthropicInMemory);
+TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_failed_job, AnthropicInMemory);
+TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_cancel, AnthropicInMemory);
+TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_expiry, AnthropicInMemory);
+TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_retries, AnthropicInMemory);
+TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_no_duplicate, AnthropicInMemory);
+TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_file_input, AnthropicInMemory);
+TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_over_inline_limit, AnthropicInMemory);
+TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_large, AnthropicInMemory);
