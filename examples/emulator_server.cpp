@@ -1,8 +1,8 @@
-// A batch API emulator (Gemini, OpenAI or Mistral) served over real HTTP on a loopback address,
+// A batch API emulator (Gemini, OpenAI, Mistral or Anthropic) served over real HTTP on a loopback address,
 // so a client with a real transport (libcurl, cpp-httplib, or another language's SDK) can be
 // pointed at it with a base URL. It serves Gemini unless told otherwise.
 //
-//   emulator_server [--provider gemini|openai|mistral] [--host 127.0.0.1] [--port 0] [--port-file PATH]
+//   emulator_server [--provider gemini|openai|mistral|anthropic] [--host 127.0.0.1] [--port 0] [--port-file PATH]
 //                   [--advance-per-poll SECONDS] [--pending-seconds S] [--running-seconds S]
 //                   [--file-dir DIR] [--inline-file-output] [--partial-results]
 //
@@ -10,7 +10,7 @@
 // with --port-file, written to that file once the socket listens.
 // Time is virtual: it starts at 2026-01-01T00:00:00Z and moves only when told, either by
 // --advance-per-poll (each GET of one job — Gemini `batches/{id}`, OpenAI `/v1/batches/{id}`,
-// Mistral `/v1/batch/jobs/{id}` — moves it on after answering, so a client polling every N
+// Mistral `/v1/batch/jobs/{id}`, Anthropic `/v1/messages/batches/{id}` — moves it on after answering, so a client polling every N
 // virtual seconds sees what it would see in memory) or through the control endpoints of
 // llmbatch/testing/emulator_server.hpp (`POST /_emulator/advance {"seconds": 60}`,
 // `POST /_emulator/inject-http-errors`, `POST /_emulator/truncate-bodies`, `POST /_emulator/shutdown`).
@@ -18,6 +18,7 @@
 // instead of memory; --inline-file-output (Gemini) makes inline jobs answer with a responses file;
 // --partial-results shows the completed requests of cancelled and expired Gemini jobs (OpenAI and
 // Mistral always keep them). Results files are streamed as they are rendered.
+#include <llmbatch/testing/anthropic_emulator.hpp>
 #include <llmbatch/testing/emulator_server.hpp>
 #include <llmbatch/testing/gemini_emulator.hpp>
 #include <llmbatch/testing/manual_clock.hpp>
@@ -52,7 +53,7 @@ struct Options {
 
 [[noreturn]] void usage(const Options& o, const std::string& why, int code = 2) {
     fmt::print(code ? stderr : stdout,
-               "{}usage: {} [--provider gemini|openai|mistral] [--host H] [--port P] [--port-file PATH]\n"
+               "{}usage: {} [--provider gemini|openai|mistral|anthropic] [--host H] [--port P] [--port-file PATH]\n"
                "       [--advance-per-poll S] [--pending-seconds S] [--running-seconds S]\n"
                "       [--file-dir DIR] [--inline-file-output] [--partial-results]\n",
                why.empty() ? "" : o.program + ": " + why + "\n", o.program);
@@ -82,8 +83,8 @@ Options parse_args(int argc, char** argv) {
             return d;
         };
         if (arg == "--provider") {
-            if (value != "gemini" && value != "openai" && value != "mistral")
-                usage(o, fmt::format("--provider takes gemini, openai or mistral, not '{}'", value));
+            if (value != "gemini" && value != "openai" && value != "mistral" && value != "anthropic")
+                usage(o, fmt::format("--provider takes gemini, openai, mistral or anthropic, not '{}'", value));
             o.provider = value;
         } else if (arg == "--host") o.host = value;
         else if (arg == "--port") o.port = static_cast<int>(number());
@@ -101,8 +102,8 @@ std::chrono::steady_clock::duration seconds(double s) {
     return std::chrono::duration_cast<std::chrono::steady_clock::duration>(std::chrono::duration<double>(s));
 }
 
-/// Whether `path` reads one job: `.../batches/{id}` (Gemini, OpenAI) or `/v1/batch/jobs/{id}`
-/// (Mistral), without a verb after it.
+/// Whether `path` reads one job: `.../batches/{id}` (Gemini, OpenAI, Anthropic) or
+/// `/v1/batch/jobs/{id}` (Mistral), without a verb or a sub-resource after it.
 bool is_job_get(const std::string& path) {
     for (const std::string_view marker : {"/batches/", "/batch/jobs/"}) {
         const auto pos = path.find(marker);
@@ -146,6 +147,12 @@ int main(int argc, char** argv) {
             o.running_for = seconds(options.running_seconds);
             o.file_directory = options.file_dir;
             return serve(options, clock, llmbatch::testing::OpenAIEmulator(clock, o));
+        }
+        if (options.provider == "anthropic") {
+            llmbatch::testing::AnthropicEmulatorOptions o;
+            o.pending_for = seconds(options.pending_seconds);
+            o.running_for = seconds(options.running_seconds);
+            return serve(options, clock, llmbatch::testing::AnthropicEmulator(clock, o));
         }
         if (options.provider == "mistral") {
             llmbatch::testing::MistralEmulatorOptions o;

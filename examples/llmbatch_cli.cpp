@@ -1,8 +1,8 @@
 // llmbatch: the batch command-line tool (create / fetch / list / cancel / refresh-errors / wait).
 // The whole tool lives in cli/cli.hpp; this file only picks the providers and the terminal:
-// - no API key (GEMINI_API_KEY, OPENAI_API_KEY, MISTRAL_API_KEY) or --emulator: the built-in
+// - no API key (GEMINI_API_KEY, OPENAI_API_KEY, MISTRAL_API_KEY, ANTHROPIC_API_KEY) or --emulator: the built-in
 //   emulators, with their jobs kept in <tracking-file>.emulator.json (Gemini) and the files beside
-//   it (OpenAI, Mistral) so later runs see them, on the system clock, with short phases (pending
+//   it (OpenAI, Mistral, Anthropic) so later runs see them, on the system clock, with short phases (pending
 //   2 s, running 5 s, finalizing 1 s, cancelling 2 s) so jobs finish within seconds;
 // - a key set, or --base-url given: the providers' APIs (or that endpoint) through libcurl.
 #include "cli/cli.hpp"
@@ -40,8 +40,8 @@ int main(int argc, char** argv) {
         if (a == "--base-url" || a.rfind("--base-url=", 0) == 0) base_url = true;
     }
     bool any_key = false;
-    for (const char* name : {"GEMINI_API_KEY", "OPENAI_API_KEY", "MISTRAL_API_KEY"})
-        if (const char* key = std::getenv(name); key && *key) any_key = true;
+    for (const auto provider : llmbatch::cli::provider_names)
+        if (const char* key = std::getenv(llmbatch::cli::key_variable(provider).c_str()); key && *key) any_key = true;
     const bool live = !force_emulator && (any_key || base_url);
 
     if (live) {
@@ -61,6 +61,7 @@ int main(int argc, char** argv) {
         testing::BasicGeminiEmulator<Clock>(Clock{}, quick(testing::GeminiEmulatorOptions{})),
         testing::BasicOpenAIEmulator<Clock>(Clock{}, quick(testing::OpenAIEmulatorOptions{})),
         testing::BasicMistralEmulator<Clock>(Clock{}, quick(testing::MistralEmulatorOptions{})),
+        testing::BasicAnthropicEmulator<Clock>(Clock{}, quick(testing::AnthropicEmulatorOptions{})),
         llmbatch::cli::EmulatorPersistence::state_file);
     return llmbatch::cli::run(args, backend, std::cout, std::cerr, options);
 }

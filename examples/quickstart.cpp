@@ -1,9 +1,9 @@
 // The user's document's "Complete Example" in C++: create a batch job through LLMService, poll it
 // until done, fetch the results and print each document with its category.
 //
-//   quickstart [--provider gemini|openai|mistral] [--base-url URL] [--poll-interval SECONDS]
+//   quickstart [--provider gemini|openai|mistral|anthropic] [--base-url URL] [--poll-interval SECONDS]
 //
-// - The provider's key unset (GEMINI_API_KEY, OPENAI_API_KEY or MISTRAL_API_KEY) and no
+// - The provider's key unset (GEMINI_API_KEY, OPENAI_API_KEY, MISTRAL_API_KEY or ANTHROPIC_API_KEY) and no
 //   --base-url: that provider's built-in emulator, in memory, on virtual time (the 10-second
 //   polling sleeps cost nothing), offline.
 // - The key set: the provider's live API through the libcurl transport.
@@ -11,8 +11,10 @@
 //   `emulator_server --provider openai --advance-per-poll 10`); the key defaults to a placeholder.
 // Which path runs is reported on stderr, so stdout is the same on every path (but the job name).
 #include <llmbatch/llmbatch.hpp>
+#include <llmbatch/providers/anthropic.hpp>
 #include <llmbatch/providers/mistral.hpp>
 #include <llmbatch/providers/openai.hpp>
+#include <llmbatch/testing/anthropic_emulator.hpp>
 #include <llmbatch/testing/gemini_emulator.hpp>
 #include <llmbatch/testing/mistral_emulator.hpp>
 #include <llmbatch/testing/openai_emulator.hpp>
@@ -98,9 +100,9 @@ Args parse_args(int argc, char** argv) {
                 continue;
             }
             if (arg == "--provider") {
-                if (value != "gemini" && value != "openai" && value != "mistral")
+                if (value != "gemini" && value != "openai" && value != "mistral" && value != "anthropic")
                     throw llmbatch::InvalidArgument(
-                        fmt::format("--provider takes gemini, openai or mistral, not '{}'", value));
+                        fmt::format("--provider takes gemini, openai, mistral or anthropic, not '{}'", value));
                 args.provider = value;
                 continue;
             }
@@ -111,7 +113,7 @@ Args parse_args(int argc, char** argv) {
             args.poll_interval = std::chrono::milliseconds(static_cast<long long>(seconds * 1000));
         } else {
             throw llmbatch::InvalidArgument(fmt::format(
-                "unknown or incomplete option '{}'\nusage: quickstart [--provider gemini|openai|mistral] [--base-url URL] "
+                "unknown or incomplete option '{}'\nusage: quickstart [--provider gemini|openai|mistral|anthropic] [--base-url URL] "
                 "[--poll-interval SECONDS]", arg));
         }
     }
@@ -134,6 +136,14 @@ struct OpenAIKind {
     using emulator = llmbatch::testing::OpenAIEmulator;
     static constexpr std::string_view title = "OpenAI";
     static constexpr std::string_view key_env = "OPENAI_API_KEY";
+};
+struct AnthropicKind {
+    template <class Transport, class ClockT>
+    using provider = llmbatch::AnthropicProvider<Transport, ClockT>;
+    using config = llmbatch::AnthropicConfig;
+    using emulator = llmbatch::testing::AnthropicEmulator;
+    static constexpr std::string_view title = "Anthropic";
+    static constexpr std::string_view key_env = "ANTHROPIC_API_KEY";
 };
 struct MistralKind {
     template <class Transport, class ClockT>
@@ -191,6 +201,7 @@ int main(int argc, char** argv) try {
     const Args args = parse_args(argc, argv);
     if (args.provider == "openai") return run_on<OpenAIKind>(args);
     if (args.provider == "mistral") return run_on<MistralKind>(args);
+    if (args.provider == "anthropic") return run_on<AnthropicKind>(args);
     return run_on<GeminiKind>(args);
 } catch (const std::exception& e) {
     fmt::print(stderr, "error: {}\n", e.what());

@@ -1,9 +1,9 @@
 #pragma once
 /// @file cli/backends.hpp
-/// Where the `llmbatch` tool's providers come from: `EmulatorBackend` (the built-in Gemini, OpenAI
-/// and Mistral emulators, each with its state in a file so a job created by one process is fetched
+/// Where the `llmbatch` tool's providers come from: `EmulatorBackend` (the built-in Gemini, OpenAI,
+/// Mistral and Anthropic emulators, each with its state in a file so a job created by one process is fetched
 /// by a later one) or, with libcurl (`LLMBATCH_HAVE_CURL`), `LiveBackend` (the providers' APIs).
-/// Either gives one `LLMService` over the three providers, so every command works on jobs of any
+/// Either gives one `LLMService` over the four providers, so every command works on jobs of any
 /// of them; `create` sends its jobs to `target_provider()` (`--provider`, else the backend's
 /// default: the first provider with a key when live, Gemini on the emulators).
 
@@ -28,10 +28,12 @@
 #include "llmbatch/detail/file_io.hpp"
 #include "llmbatch/error.hpp"
 #include "llmbatch/model.hpp"
+#include "llmbatch/providers/anthropic.hpp"
 #include "llmbatch/providers/gemini.hpp"
 #include "llmbatch/providers/mistral.hpp"
 #include "llmbatch/providers/openai.hpp"
 #include "llmbatch/service.hpp"
+#include "llmbatch/testing/anthropic_emulator.hpp"
 #include "llmbatch/testing/gemini_emulator.hpp"
 #include "llmbatch/testing/mistral_emulator.hpp"
 #include "llmbatch/testing/openai_emulator.hpp"
@@ -54,14 +56,21 @@ public:
 };
 
 /// The providers the tool knows, in the order `create` tries them.
-inline constexpr std::string_view provider_names[] = {"gemini", "openai", "mistral"};
+inline constexpr std::string_view provider_names[] = {"gemini", "openai", "mistral", "anthropic"};
 
 /// `name` checked to be one of `provider_names`.
 /// @throws UsageError listing the known names.
 [[nodiscard]] inline std::string checked_provider(std::string_view name) {
     for (auto known : provider_names)
         if (known == name) return std::string(name);
-    throw UsageError(fmt::format("unknown provider '{}' (expected gemini, openai or mistral)", name));
+    throw UsageError(fmt::format("unknown provider '{}' (expected gemini, openai, mistral or anthropic)", name));
+}
+
+/// The environment variable holding `provider`'s API key, e.g. `OPENAI_API_KEY`.
+[[nodiscard]] inline std::string key_variable(std::string_view provider) {
+    std::string upper;
+    for (char c : provider) upper += static_cast<char>(c >= 'a' && c <= 'z' ? c - 'a' + 'A' : c);
+    return upper + "_API_KEY";
 }
 
 /// What a backend is told before a subcommand talks to the provider.
@@ -232,20 +241,23 @@ public:
     using GeminiEmulator = testing::BasicGeminiEmulator<C>;
     using OpenAIEmulator = testing::BasicOpenAIEmulator<C>;
     using MistralEmulator = testing::BasicMistralEmulator<C>;
+    using AnthropicEmulator = testing::BasicAnthropicEmulator<C>;
     using Gemini = GeminiProvider<PersistentEmulatorTransport<GeminiEmulator>, C>;
     using OpenAI = OpenAIProvider<PersistentEmulatorTransport<OpenAIEmulator>, C>;
     using Mistral = MistralProvider<PersistentEmulatorTransport<MistralEmulator>, C>;
-    using Service = LLMService<Gemini, OpenAI, Mistral>;
+    using Anthropic = AnthropicProvider<PersistentEmulatorTransport<AnthropicEmulator>, C>;
+    using Service = LLMService<Gemini, OpenAI, Mistral, Anthropic>;
 
-    EmulatorBackend(GeminiEmulator gemini, OpenAIEmulator openai, MistralEmulator mistral,
+    EmulatorBackend(GeminiEmulator gemini, OpenAIEmulator openai, MistralEmulator mistral, AnthropicEmulator anthropic,
                     EmulatorPersistence persistence = EmulatorPersistence::in_memory)
         : gemini_{std::move(gemini)}, openai_{std::move(openai)}, mistral_{std::move(mistral)},
-          clock_(gemini_.emulator.clock()), persistence_(persistence) {}
+          anthropic_{std::move(anthropic)}, clock_(gemini_.emulator.clock()), persistence_(persistence) {}
 
-    /// The Gemini emulator given, and OpenAI and Mistral emulators with their default options on
-    /// its clock.
+    /// The Gemini emulator given, and OpenAI, Mistral and Anthropic emulators with their default
+    /// options on its clock.
     explicit EmulatorBackend(GeminiEmulator gemini, EmulatorPersistence persistence = EmulatorPersistence::in_memory)
-        : EmulatorBackend(gemini, OpenAIEmulator(gemini.clock()), MistralEmulator(gemini.clock()), persistence) {}
+        : EmulatorBackend(gemini, OpenAIEmulator(gemini.clock()), MistralEmulator(gemini.clock()),
+                          AnthropicEmulator(gemini.clock()), persistence) {}
 
     /// Loads the state files (when persistent) and builds the service for one command.
     /// @throws UsageError for an unreadable system prompt file or an unknown provider;
@@ -256,17 +268,21 @@ public:
         gemini_.open(files ? emulator_state_for(settings.emulator_state, "gemini") : std::filesystem::path{});
         openai_.open(files ? emulator_state_for(settings.emulator_state, "openai") : std::filesystem::path{});
         mistral_.open(files ? emulator_state_for(settings.emulator_state, "mistral") : std::filesystem::path{});
+        anthropic_.open(files ? emulator_state_for(settings.emulator_state, "anthropic") : std::filesystem::path{});
         state_ = settings.emulator_state;
         GeminiConfig gemini;
         OpenAIConfig openai;
         MistralConfig mistral;
-        gemini.api_key = openai.api_key = mistral.api_key = "emulator-key";
+        AnthropicConfig anthropic;
+        gemini.api_key = openai.api_key = mistral.api_key = anthropic.api_key = "emulator-key";
         apply_generation_settings(gemini, settings, "gemini", target_);
         apply_generation_settings(openai, settings, "openai", target_);
         apply_generation_settings(mistral, settings, "mistral", target_);
+        apply_generation_settings(anthropic, settings, "anthropic", target_);
         service_.emplace(Gemini(std::move(gemini), gemini_.transport(), clock_),
                          OpenAI(std::move(openai), openai_.transport(), clock_),
-                         Mistral(std::move(mistral), mistral_.transport(), clock_));
+                         Mistral(std::move(mistral), mistral_.transport(), clock_),
+                         Anthropic(std::move(anthropic), anthropic_.transport(), clock_));
     }
 
     /// The service (after `configure`).
@@ -280,11 +296,12 @@ public:
     [[nodiscard]] GeminiEmulator& emulator() noexcept { return gemini_.emulator; }
     [[nodiscard]] OpenAIEmulator& openai_emulator() noexcept { return openai_.emulator; }
     [[nodiscard]] MistralEmulator& mistral_emulator() noexcept { return mistral_.emulator; }
+    [[nodiscard]] AnthropicEmulator& anthropic_emulator() noexcept { return anthropic_.emulator; }
 
     [[nodiscard]] std::string description() const {
         if (persistence_ == EmulatorPersistence::in_memory)
-            return "the built-in Gemini, OpenAI and Mistral emulators (in memory)";
-        return fmt::format("the built-in Gemini, OpenAI and Mistral emulators (state in {} and beside it)",
+            return "the built-in Gemini, OpenAI, Mistral and Anthropic emulators (in memory)";
+        return fmt::format("the built-in Gemini, OpenAI, Mistral and Anthropic emulators (state in {} and beside it)",
                            state_.empty() ? std::string("<tracking-file>.emulator.json") : state_.string());
     }
 
@@ -292,6 +309,7 @@ private:
     EmulatorSlot<GeminiEmulator> gemini_;
     EmulatorSlot<OpenAIEmulator> openai_;
     EmulatorSlot<MistralEmulator> mistral_;
+    EmulatorSlot<AnthropicEmulator> anthropic_;
     C clock_;
     EmulatorPersistence persistence_;
     std::filesystem::path state_{};
@@ -303,7 +321,7 @@ private:
 // ---- live APIs ----------------------------------------------------------------------------------
 
 /// The providers' APIs through libcurl, on the system clock. Keys come from `GEMINI_API_KEY`,
-/// `OPENAI_API_KEY` and `MISTRAL_API_KEY`; a provider without a key is unavailable. `--base-url`
+/// `OPENAI_API_KEY`, `MISTRAL_API_KEY` and `ANTHROPIC_API_KEY`; a provider without a key is unavailable. `--base-url`
 /// points the target provider elsewhere (e.g. an `emulator_server`, which accepts a placeholder
 /// key when none is set).
 class LiveBackend {
@@ -311,13 +329,13 @@ public:
     using Gemini = GeminiProvider<CurlTransport, SystemClock>;
     using OpenAI = OpenAIProvider<CurlTransport, SystemClock>;
     using Mistral = MistralProvider<CurlTransport, SystemClock>;
-    using Service = LLMService<Gemini, OpenAI, Mistral>;
+    using Anthropic = AnthropicProvider<CurlTransport, SystemClock>;
+    using Service = LLMService<Gemini, OpenAI, Mistral, Anthropic>;
 
     /// The provider `create` uses when no `--provider` is given: the first with a key, else Gemini.
     [[nodiscard]] static std::string default_provider() {
-        for (auto [name, env] : {std::pair{"gemini", "GEMINI_API_KEY"}, std::pair{"openai", "OPENAI_API_KEY"},
-                                 std::pair{"mistral", "MISTRAL_API_KEY"}})
-            if (const char* key = std::getenv(env); key && *key) return name;
+        for (auto name : provider_names)
+            if (const char* key = std::getenv(key_variable(name).c_str()); key && *key) return std::string(name);
         return "gemini";
     }
 
@@ -326,12 +344,15 @@ public:
         GeminiConfig gemini;
         OpenAIConfig openai;
         MistralConfig mistral;
+        AnthropicConfig anthropic;
         aim(gemini, "gemini", settings);
         aim(openai, "openai", settings);
         aim(mistral, "mistral", settings);
+        aim(anthropic, "anthropic", settings);
         service_.emplace(Gemini(std::move(gemini), CurlTransport{}, clock_),
                          OpenAI(std::move(openai), CurlTransport{}, clock_),
-                         Mistral(std::move(mistral), CurlTransport{}, clock_));
+                         Mistral(std::move(mistral), CurlTransport{}, clock_),
+                         Anthropic(std::move(anthropic), CurlTransport{}, clock_));
     }
 
     [[nodiscard]] Service& service() {
@@ -353,8 +374,7 @@ private:
         if (name != target_) return;
         if (!settings.base_url.empty()) {
             config.base_url = settings.base_url;
-            const std::string env = fmt::format("{}_API_KEY", name == "openai" ? "OPENAI" : name == "mistral" ? "MISTRAL" : "GEMINI");
-            const char* key = std::getenv(env.c_str());
+            const char* key = std::getenv(key_variable(name).c_str());
             if (!(key && *key)) config.api_key = "emulator-key";
         }
         target_url_ = config.base_url;

@@ -348,7 +348,7 @@ inline constexpr OptionSpec common_options[] = {
     {"--state-file", Arity::one, "PATH", "the completed batches (default llmbatch_state.json)"},
     {"--output-dir", Arity::one, "DIR", "where results are saved, one .jsonl per source (default results)"},
     {"--json", Arity::flag, "", "print one JSON document instead of text"},
-    {"--provider", Arity::one, "NAME", "gemini, openai or mistral: where create sends jobs and --base-url points "
+    {"--provider", Arity::one, "NAME", "gemini, openai, mistral or anthropic: where create sends jobs and --base-url points "
                                        "(default: the first with an API key, else gemini)"},
     {"--emulator", Arity::flag, "", "use the built-in emulators even when an API key is set"},
     {"--emulator-state", Arity::one, "PATH", "the Gemini emulator's jobs (default <tracking-file>.emulator.json; "
@@ -514,8 +514,8 @@ inline void print_tool_help(std::ostream& out, std::string_view backend) {
     out << "\nCommon options (every command):\n";
     print_options(out, std::vector<OptionSpec>(std::begin(common_options), std::end(common_options)));
     out << "  -h, --help                  this help, or a command's help after the command\n\n"
-           "Without GEMINI_API_KEY, OPENAI_API_KEY and MISTRAL_API_KEY the built-in emulators answer\n"
-           "(offline; jobs finish within seconds); with a key (and a build with libcurl) the live APIs do.\n";
+           "Without GEMINI_API_KEY, OPENAI_API_KEY, MISTRAL_API_KEY and ANTHROPIC_API_KEY the built-in emulators\n"
+           "answer (offline; jobs finish within seconds); with a key (and a build with libcurl) the live APIs do.\n";
     if (!backend.empty()) out << "Provider now: " << backend << ".\n";
     out << "\nA first session:\n"
            "  llmbatch create --prompts examples/data/prompts.jsonl\n"

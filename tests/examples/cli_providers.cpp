@@ -79,9 +79,9 @@ TEST_CASE("create --provider sends jobs to OpenAI and Mistral; fetch, list and c
 TEST_CASE("--provider names a known provider; --model goes to the provider the jobs go to") {
     World w;
     const auto p = w.write("p.jsonl", prompts_text({{"A/a.md", 2}}));
-    auto o = w.run({"create", "--prompts", p.string(), "--provider", "claude"});
+    auto o = w.run({"create", "--prompts", p.string(), "--provider", "cohere"});
     CHECK(o.code == 2);
-    CHECK(contains(o.err, "unknown provider 'claude' (expected gemini, openai or mistral)"));
+    CHECK(contains(o.err, "unknown provider 'cohere' (expected gemini, openai, mistral or anthropic)"));
     CHECK(w.tracker().jobs().empty());
 
     o = w.run({"create", "--prompts", p.string(), "--provider", "mistral", "--model", "mistral-large-latest"});
@@ -94,6 +94,30 @@ TEST_CASE("--provider names a known provider; --model goes to the provider the j
             seen = true;
         }
     CHECK(seen);
+}
+
+TEST_CASE("create --provider anthropic: keys the API would refuse are mapped and come back in input order") {
+    World w;
+    std::string text;
+    for (int i = 0; i < 4; ++i)
+        text += Json{{"source", "A/a.md"}, {"prompt", fmt::format("Categorize part {}", i)}, {"id", fmt::format("q.{}/x", i)}}
+                    .dump() +
+                "\n";
+    const auto p = w.write("p.jsonl", text);
+    REQUIRE(w.run({"create", "--prompts", p.string(), "--provider", "anthropic"}).code == 0);
+    const auto job = w.job_for("A/a.md", 0);
+    CHECK(job.provider == "anthropic");
+    CHECK(w.backend.anthropic_emulator().job_count() == 1);
+    w.clock.advance(job_finishes);
+    const auto o = w.run({"fetch", "--check-all-pending"});
+    CHECK(o.code == 0);
+    const auto lines = jsonl(w.results_of("A/a.md"));
+    REQUIRE(lines.size() == 4);
+    for (std::size_t i = 0; i < 4; ++i) {
+        CAPTURE(i);
+        CHECK(lines[i]["request_key"] == fmt::format("q.{}/x", i));
+        CHECK(lines[i]["status"] == "ok");
+    }
 }
 
 TEST_CASE("resubmitting a job's failed requests goes to the job's own provider") {

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Runs the quickstart with each provider (--provider gemini, openai, mistral) on its in-memory
+# Runs the quickstart with each provider (--provider gemini, openai, mistral, anthropic) on its in-memory
 # emulator and checks what it prints: the three documents, each with its category, after PENDING
 # and RUNNING statuses, and a job name in the provider's own form. With a second argument (the
 # emulator_server program) it also runs the quickstart unchanged through the libcurl transport
@@ -10,7 +10,7 @@ set -euo pipefail
 
 quickstart=$1
 server=${2:-}
-unset GEMINI_API_KEY OPENAI_API_KEY MISTRAL_API_KEY
+unset GEMINI_API_KEY OPENAI_API_KEY MISTRAL_API_KEY ANTHROPIC_API_KEY
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/llmbatch-quickstart.XXXXXX")
 server_pid=
 stop_server() {
@@ -30,9 +30,10 @@ declare -A job_pattern=(
     [gemini]='batches/[a-z0-9]\{36\}'
     [openai]='batch_[0-9a-f]\{32\}'
     [mistral]='[0-9a-f]\{8\}-[0-9a-f]\{4\}-[0-9a-f]\{4\}-[0-9a-f]\{4\}-[0-9a-f]\{12\}'
+    [anthropic]='msgbatch_[0-9A-Za-z]\{24,\}'
 )
 
-for provider in gemini openai mistral; do
+for provider in gemini openai mistral anthropic; do
     out=$tmp/$provider.memory.out
     "$quickstart" --provider "$provider" >"$out" 2>"$tmp/$provider.memory.err" ||
         { cat "$out" "$tmp/$provider.memory.err"; fail "quickstart --provider $provider exited non-zero"; }
