@@ -347,3 +347,17 @@ TEST_CASE("an append cut short by a crash is trimmed by the next save, and blank
 }
 
 }  // TEST_SUITE
+
+TEST_CASE("a source named like another source's temporary file keeps its results, and so does the other") {
+    TempDir dir;
+    ResultStore store(dir.path);
+    const std::string shadow = ".a.md.jsonl.tmp.1";
+    (void)store.save(shadow, job_named("j1"), results_of("j1", {ok(0, "shadow")}));
+    (void)store.save("a.md", job_named("j2"), results_of("j2", {ok(0, "a")}));
+    (void)store.save("a.md", job_named("j2"), results_of("j2", {ok(0, "a again")}));
+    REQUIRE(store.load(shadow).size() == 1);
+    (void)store.save(shadow, job_named("j1"), results_of("j1", {ok(0, "shadow again")}));
+    CHECK(store.load(shadow).at(0)["value"] == "shadow again");
+    REQUIRE(store.load("a.md").size() == 1);
+    CHECK(store.load("a.md").at(0)["value"] == "a again");
+}
