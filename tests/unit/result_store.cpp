@@ -361,3 +361,38 @@ TEST_CASE("a source named like another source's temporary file keeps its results
     REQUIRE(store.load("a.md").size() == 1);
     CHECK(store.load("a.md").at(0)["value"] == "a again");
 }
+
+TEST_CASE("an answer nested 100,000 levels deep is saved as an error line, without recursing") {
+    TempDir dir;
+    ResultStore store(dir.path);
+    Json deep = Json::array();
+    for (int i = 0; i < 100000; ++i) {
+        Json outer = Json::array();
+        outer.push_back(std::move(deep));
+        deep = std::move(outer);
+    }
+    RequestOutcome out;
+    out.index = 0;
+    out.value = std::move(deep);
+    std::vector<RequestOutcome> outcomes;
+    outcomes.push_back(std::move(out));
+    outcomes.push_back(ok(1, "fine"));
+    (void)store.save("s", job_named("j"), results_of("j", std::move(outcomes)));
+    const auto lines = store.load("s");
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[0]["status"] == "error");
+    CHECK(lines[0]["error"]["status"] == "INVALID_JSON");
+    CHECK(lines[1]["value"] == "fine");
+    // As deep as is still written: saved as it is.
+    Json allowed = Json::array();
+    for (std::size_t i = 1; i < llmbatch::detail::max_json_depth; ++i) {
+        Json outer = Json::array();
+        outer.push_back(std::move(allowed));
+        allowed = std::move(outer);
+    }
+    std::vector<RequestOutcome> kept;
+    kept.push_back(ok(0, std::move(allowed)));
+    (void)store.save("t", job_named("k"), results_of("k", std::move(kept)));
+    CHECK(store.load("t").at(0)["status"] == "ok");
+}
+
