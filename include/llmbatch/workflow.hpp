@@ -212,7 +212,10 @@ FetchReport fetch_tracked_jobs(Service& service, JobTracker& tracker, ResultStor
         SavedResults saved;
         try {
             saved = store.save_streamed(job.source, job, job.provider, [&](const OutcomeSink& sink) {
-                service.stream_batch_results(job.provider, status, sink);
+                // The count submitted, not the provider's word, says how many results to expect.
+                FetchOptions options;
+                options.request_count = job.request_keys.size();
+                service.stream_batch_results(job.provider, status, sink, options);
             });
         } catch (const JobFailed& e) {
             return job_failed("Batch job failed", e.what(), e.state() == "CANCELLED");

@@ -462,6 +462,22 @@ TEST_CASE("missing and unusable results become per-request errors, never a shift
     CHECK(results.failed_indices() == std::vector<std::size_t>{1, 2, 3});
 }
 
+TEST_CASE("a request count from the server never sizes the results beyond what was submitted") {
+    FakeTransport t;
+    Json items = Json::array({item(text_response("{\"n\": 0}"), "0")});
+    t.on("GET", "/v1beta/batches/done1", json_response(200, succeeded_op(items, "100000000")));
+    auto gemini = make(t);
+    llmbatch::FetchOptions counted;
+    counted.request_count = 2;
+    const auto results = gemini.fetch_batch_results("batches/done1", counted);
+    REQUIRE(results.size() == 2);
+    CHECK(results[0].ok());
+    CHECK(results[1].error->status == "MISSING_RESULT");
+    llmbatch::FetchOptions keyed;
+    keyed.request_keys = {"0", "1", "2"};
+    CHECK(gemini.fetch_batch_results("batches/done1", keyed).size() == 3);
+}
+
 TEST_CASE("partly keyed results cannot be ordered safely and are refused") {
     FakeTransport t;
     Json items = Json::array({item(text_response("{}"), "1"), {{"response", text_response("{}")}}});

@@ -64,12 +64,19 @@ inline void require_finished(std::string_view provider, const BatchJob& job, con
 /// Joins results to input positions by key, for one fetch of one job.
 class ResultJoin {
 public:
-    /// `provider` and `job` name the fetch in messages; `total` is the job's request count (0 when
-    /// unknown); `state` is how the job ended.
+    /// The most requests a job is believed to hold on the provider's word alone, when the caller
+    /// knows neither the keys nor the count it submitted (no provider takes more in one job).
+    static constexpr std::int64_t max_unverified_total = 1'000'000;
+
+    /// `provider` and `job` name the fetch in messages; `total` is the job's request count as the
+    /// provider reports it (0 when unknown), used only when `options` gives neither the request
+    /// keys nor their count, and then at most `max_unverified_total`; `state` is how the job ended.
     ResultJoin(std::string_view provider, std::string job, const FetchOptions& options, std::int64_t total,
                JobState state, const OutcomeSink& sink)
         : provider_(provider), job_(std::move(job)), state_(state), sink_(sink),
-          order_(options.request_keys, static_cast<std::size_t>(std::max<std::int64_t>(total, 0))) {}
+          order_(options.request_keys, options.request_count != 0
+                                           ? options.request_count
+                                           : static_cast<std::size_t>(std::clamp<std::int64_t>(total, 0, max_unverified_total))) {}
 
     /// The input position of the result on line `line` carrying `key`, marked as answered.
     /// @throws ProviderError when the key names no submitted request or was already answered.
