@@ -390,7 +390,7 @@ private:
         Json line;
         try {
             line = Json::parse(text);
-        } catch (const Json::parse_error& e) {
+        } catch (const Json::exception& e) {  // also numbers out of range, such as 1e999
             throw ResultFileError(fmt::format("Results file '{}', line {}, is not valid JSON ({}). The file was left "
                                               "unchanged; fix or move it.",
                                               file.string(), number, e.what()),

@@ -374,10 +374,12 @@ private:
                                                std::string_view format, std::string_view collection) {
         const auto text = detail::read_file_if_exists(file);
         if (!text) return Ordered{{"format", format}, {"version", format_version}, {collection, Ordered::object()}};
+        if (const auto nul = text->find('\0'); nul != std::string::npos)
+            corrupt(kind, file, fmt::format("it holds a NUL byte (at byte {})", nul));
         Ordered doc;
         try {
             doc = Ordered::parse(*text);
-        } catch (const Ordered::parse_error& e) {
+        } catch (const Ordered::exception& e) {  // also numbers out of range, such as 1e999
             corrupt(kind, file, text->empty() ? std::string("it is empty") : fmt::format("it is not valid JSON ({})", e.what()));
         }
         if (!doc.is_object()) corrupt(kind, file, "it is not a JSON object");

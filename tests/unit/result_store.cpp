@@ -396,3 +396,16 @@ TEST_CASE("an answer nested 100,000 levels deep is saved as an error line, witho
     CHECK(store.load("t").at(0)["status"] == "ok");
 }
 
+TEST_CASE("a number out of range in a results file is a ResultFileError naming the file and line") {
+    TempDir dir;
+    ResultStore store(dir.path);
+    write_plain(store.path_for("s"), "{\"job\":\"j\",\"request_index\":1e999,\"status\":\"error\"}\n");
+    try {
+        (void)store.load("s");
+        FAIL("expected ResultFileError");
+    } catch (const ResultFileError& e) {
+        CHECK(e.line() == 1);
+        CHECK(std::string(e.what()).find(store.path_for("s").string()) != std::string::npos);
+    }
+    CHECK_THROWS_AS((void)store.failed_request_indices("s", "j"), ResultFileError);
+}

@@ -498,6 +498,10 @@ TEST_SUITE("unit") {
             {"job_name differs from its key", file_with_job(R"("provider": "gemini", "job_name": "other",
                 "source": "s", "batch_index": 0, "created_at": "2025-03-01T09:30:00Z", "status": "pending")"),
              "\"job_name\" is 'other'"},
+            {"a number out of range", file_with_job(R"("provider": "gemini", "job_name": "j", "source": "s",
+                "batch_index": 1e999, "created_at": "2025-03-01T09:30:00Z", "status": "pending")"),
+             "not valid JSON"},
+            {"a NUL byte", file_with_job(good_job) + std::string("\0{", 2), "NUL byte"},
         };
         for (const auto& c : cases) {
             CAPTURE(c.name);
