@@ -609,7 +609,10 @@ struct Context {
         if (!common.json) out << line << '\n';
     }
 
-    void emit(const nlohmann::ordered_json& doc) { out << doc.dump(2) << '\n'; }
+    /// Prints `doc`; invalid UTF-8 (e.g. in a server's message) is replaced, never thrown on.
+    void emit(const nlohmann::ordered_json& doc) {
+        out << doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
+    }
 
     void configure(const BackendSettings& extra = {}) {
         BackendSettings s = extra;
@@ -1251,7 +1254,7 @@ int run(const std::vector<std::string>& args, B& backend, std::ostream& out, std
                                                                            : nlohmann::ordered_json(command_name)},
                                           {"error", message},
                                           {"exit_code", code}}
-                       .dump(2)
+                       .dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
                 << '\n';
         return code;
     };

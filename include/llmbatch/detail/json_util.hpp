@@ -84,10 +84,21 @@ namespace llmbatch::detail {
     return cur;
 }
 
-/// Shortens text for an error message, marking the cut.
+/// The longest prefix of `text` of at most `max` bytes that does not end inside a UTF-8
+/// character (a cut never leaves a partial multi-byte sequence behind).
+[[nodiscard]] inline std::string_view utf8_prefix(std::string_view text, std::size_t max) noexcept {
+    if (text.size() <= max) return text;
+    std::size_t cut = max;
+    // Back off over continuation bytes (10xxxxxx) to the start of the character cut in two.
+    for (int i = 0; i < 3 && cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80; ++i) --cut;
+    if ((static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) cut = max;  // not UTF-8 anyway
+    return text.substr(0, cut);
+}
+
+/// Shortens text for an error message, marking the cut; never cuts a UTF-8 character in two.
 [[nodiscard]] inline std::string excerpt(std::string_view text, std::size_t max = 200) {
     if (text.size() <= max) return std::string(text);
-    return std::string(text.substr(0, max)) + "...";
+    return std::string(utf8_prefix(text, max)) + "...";
 }
 
 /// The deepest nesting of JSON this library copies, converts or writes. Those operations recurse
