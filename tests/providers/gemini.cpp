@@ -660,6 +660,37 @@ TEST_CASE("the API key never appears in an error message, even when the server e
     }
 }
 
+TEST_CASE("the API key is redacted from a failed job's error and from every per-request error") {
+    FakeTransport t;
+    const std::string echo = std::string("key ") + test_key + " refused";
+    Json failed = succeeded_op(Json::array(), "1");
+    failed["metadata"]["state"] = "BATCH_STATE_FAILED";
+    failed.erase("response");
+    failed["error"] = {{"code", 13}, {"message", echo}, {"status", test_key}, {"details", Json::array({{{"k", echo}}})}};
+    t.on("GET", "/v1beta/batches/failed1", json_response(200, failed));
+    Json bad = {{"error", {{"code", 3}, {"message", echo}, {"status", echo}, {"details", Json::array({{{test_key, echo}}})}}},
+                {"metadata", {{"key", "1"}}}};
+    Json items = Json::array({item(text_response("{\"n\": 0}"), "0"), bad});
+    t.on("GET", "/v1beta/batches/done1", json_response(200, succeeded_op(items, "2")));
+    auto gemini = make(t);
+
+    const auto job = gemini.get_batch_job("batches/failed1");
+    REQUIRE(job.error.has_value());
+    CHECK(job.error->message.find(test_key) == std::string::npos);
+    CHECK(job.error->message.find("[REDACTED]") != std::string::npos);
+    CHECK(job.error->status.find(test_key) == std::string::npos);
+    CHECK(job.error->details.dump().find(test_key) == std::string::npos);
+    CHECK(job.raw.dump().find(test_key) == std::string::npos);
+
+    const auto results = gemini.fetch_batch_results("batches/done1");
+    REQUIRE(results.size() == 2);
+    REQUIRE(results[1].error.has_value());
+    CHECK(results[1].error->message.find(test_key) == std::string::npos);
+    CHECK(results[1].error->status.find(test_key) == std::string::npos);
+    CHECK(results[1].error->details.dump().find(test_key) == std::string::npos);
+    CHECK(results[1].error->details.dump().find("[REDACTED]") != std::string::npos);
+}
+
 TEST_CASE("generate: golden request, filter_json on and off, quota, empty prompts") {
     FakeTransport t;
     const Json reply = text_response("Here you go:\n```json\n{\"category\": \"STEM\",}\n```");

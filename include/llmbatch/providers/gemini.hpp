@@ -191,7 +191,7 @@ public:
 
     /// The job's current status.
     [[nodiscard]] BatchJob get_batch_job(const std::string& job_name) {
-        return parse_operation(get_operation("batches/" + job_id(job_name)));
+        return session_.redact_job(parse_operation(get_operation("batches/" + job_id(job_name))));
     }
 
     /// Every batch job of this API key, across all pages.
@@ -204,7 +204,7 @@ public:
             const Json reply = session_.call("GET", url, {}, "list batch jobs");
             if (const auto* ops = detail::find(reply, "operations")) {
                 if (!ops->is_array()) throw Session::bad_reply("list batch jobs", "'operations' is not an array");
-                for (const auto& op : *ops) jobs.push_back(parse_operation(op));
+                for (const auto& op : *ops) jobs.push_back(session_.redact_job(parse_operation(op)));
             }
             std::string next = detail::get_string(reply, "nextPageToken");
             if (next.empty()) break;
@@ -331,7 +331,8 @@ private:
     void stream_from(Job& job, const OutcomeSink& sink, const FetchOptions& options) {
         const std::string full = "batches/" + job_id(job.name);
         check_fetchable(job, full);
-        GeminiResultReader reader(full, options, config_.generation.filter_json, job.counts.total, job.state, sink);
+        GeminiResultReader reader(full, options, config_.generation.filter_json, job.counts.total, job.state, sink,
+                                 session_.redactor());
         if (auto* inlined = inline_results(job.raw)) {
             reader.read_inline(*inlined);
         } else if (job.results_location == ResultsLocation::file) {

@@ -17,6 +17,7 @@
 #include "llmbatch/detail/json_util.hpp"
 #include "llmbatch/error.hpp"
 #include "llmbatch/model.hpp"
+#include "llmbatch/providers/common/credentials.hpp"
 #include "llmbatch/providers/common/ordering.hpp"
 
 namespace llmbatch {
@@ -72,8 +73,8 @@ public:
     /// provider reports it (0 when unknown), used only when `options` gives neither the request
     /// keys nor their count, and then at most `max_unverified_total`; `state` is how the job ended.
     ResultJoin(std::string_view provider, std::string job, const FetchOptions& options, std::int64_t total,
-               JobState state, const OutcomeSink& sink)
-        : provider_(provider), job_(std::move(job)), state_(state), sink_(sink),
+               JobState state, const OutcomeSink& sink, Redactor redactor = {})
+        : provider_(provider), job_(std::move(job)), state_(state), sink_(sink), redactor_(std::move(redactor)),
           order_(options.request_keys, options.request_count != 0
                                            ? options.request_count
                                            : static_cast<std::size_t>(std::clamp<std::int64_t>(total, 0, max_unverified_total))) {}
@@ -90,8 +91,11 @@ public:
         return *index;
     }
 
-    /// Hands `outcome` to the sink.
-    void emit(RequestOutcome&& outcome) const { sink_(std::move(outcome)); }
+    /// Hands `outcome` to the sink, its error (message, status and details) redacted.
+    void emit(RequestOutcome&& outcome) const {
+        if (outcome.error) redactor_.redact_error(*outcome.error);
+        sink_(std::move(outcome));
+    }
 
     /// Hands an outcome to every request that had none (see `missing_outcome`).
     void finish() {
@@ -114,6 +118,7 @@ private:
     std::string job_;
     JobState state_;
     const OutcomeSink& sink_;
+    Redactor redactor_;
     ResultOrder order_;
 };
 
