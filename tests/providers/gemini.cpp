@@ -691,6 +691,24 @@ TEST_CASE("the API key is redacted from a failed job's error and from every per-
     CHECK(results[1].error->details.dump().find("[REDACTED]") != std::string::npos);
 }
 
+TEST_CASE("model names and job names that would rewrite the request path are refused before sending") {
+    FakeTransport t;
+    for (const char* model : {"x/../../batches/abc:cancel?", "../../v1/files", "models/a/b", "models/..", "a?b"}) {
+        CAPTURE(model);
+        auto config = config_with_key();
+        config.generation.model = model;
+        auto gemini = make(t, config);
+        CHECK_THROWS_AS((void)gemini.create_batch_job({{"x"}}), llmbatch::InvalidArgument);
+        CHECK_THROWS_AS((void)gemini.generate({"x"}), llmbatch::InvalidArgument);
+    }
+    auto gemini = make(t);
+    for (const char* job : {"batches/..", "..", "batches/.", "batches/a/b"}) {
+        CAPTURE(job);
+        CHECK_THROWS_AS((void)gemini.get_batch_job(job), llmbatch::InvalidArgument);
+    }
+    CHECK(t.call_count() == 0);
+}
+
 TEST_CASE("generate: golden request, filter_json on and off, quota, empty prompts") {
     FakeTransport t;
     const Json reply = text_response("Here you go:\n```json\n{\"category\": \"STEM\",}\n```");

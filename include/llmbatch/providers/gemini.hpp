@@ -365,10 +365,25 @@ private:
     [[nodiscard]] std::string api_url(std::string_view rest) const {
         return fmt::format("{}/{}/{}", config_.base_url, config_.api_version, rest);
     }
+    /// The URL of `method` on the configured model.
+    /// @throws InvalidArgument when the model is not `[models/|tunedModels/]<id>` with an id of
+    ///         letters, digits, `-`, `_` and `.` (not `.` or `..`), so it cannot alter the path.
     [[nodiscard]] std::string model_url(std::string_view method) const {
         const auto& m = config_.generation.model;
-        const bool qualified = m.rfind("models/", 0) == 0 || m.rfind("tunedModels/", 0) == 0;
-        return api_url((qualified ? m : "models/" + m) + std::string(method));
+        std::string_view id = m;
+        for (std::string_view prefix : {"models/", "tunedModels/"})
+            if (id.substr(0, prefix.size()) == prefix) {
+                id.remove_prefix(prefix.size());
+                break;
+            }
+        const bool ok = !id.empty() && id.size() <= 128 && id != "." && id != ".." &&
+                        std::all_of(id.begin(), id.end(), [](char c) {
+                            return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+                        });
+        if (!ok)
+            throw InvalidArgument(fmt::format("'{}' is not a Gemini model name (expected models/<id> or <id>)",
+                                              detail::excerpt(m, 80)));
+        return api_url((id.size() == m.size() ? "models/" + m : m) + std::string(method));
     }
 
     [[nodiscard]] std::string display_name(const CreateOptions& options) const {
@@ -422,7 +437,8 @@ private:
     [[nodiscard]] static std::string job_id(const std::string& job_name) {
         std::string_view id = job_name;
         if (id.rfind("batches/", 0) == 0) id.remove_prefix(8);
-        const bool ok = !id.empty() && id.size() <= 128 && std::all_of(id.begin(), id.end(), [](char c) {
+        const bool ok = !id.empty() && id.size() <= 128 && id != "." && id != ".." &&
+                        std::all_of(id.begin(), id.end(), [](char c) {
                             return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
                         });
         if (!ok)
