@@ -211,6 +211,23 @@ TEST_SUITE("unit") {
         CHECK(lock_is_free(lock_file));
     }
 
+    TEST_CASE("FileLock refuses a lock file that is a symbolic link, and leaves its target alone") {
+        TempDir dir;
+        const auto target = dir.path / "jobs.json";
+        write_plain(dir.path / "elsewhere", "not a lock");
+        fs::create_symlink(dir.path / "elsewhere", dir.path / "jobs.json.lock");
+        try {
+            FileLock lock(target);
+            FAIL("expected FileError");
+        } catch (const FileError& e) {
+            CHECK(e.path() == dir.path / "jobs.json.lock");
+            CHECK(std::string(e.what()).find("symbolic link") != std::string::npos);
+        }
+        fs::create_symlink(dir.path / "missing", dir.path / "dangling.lock");
+        CHECK_THROWS_AS(FileLock(dir.path / "dangling"), FileError);
+        CHECK_FALSE(fs::exists(dir.path / "missing"));
+    }
+
     TEST_CASE("FileLock moves: the moved-to object holds the lock, the moved-from one holds nothing") {
         TempDir dir;
         const auto target = dir.path / "f";

@@ -316,7 +316,8 @@ inline void remove_stale_temporaries(const std::filesystem::path& path) noexcept
 /// against writers that take the same lock. Taking a second lock on the same path in the same
 /// thread while holding the first deadlocks.
 ///
-/// Errors: throws `FileError` naming the lock file when it cannot be created or locked.
+/// Errors: throws `FileError` naming the lock file when it cannot be created or locked, or when it
+/// is a symbolic link (it is opened with `O_NOFOLLOW`).
 ///
 /// Example:
 /// @code
@@ -331,8 +332,16 @@ public:
     explicit FileLock(const std::filesystem::path& path) : lock_path_(path) {
         lock_path_ += ".lock";
         file_io_impl::ensure_parent_directory(lock_path_);
-        fd_ = ::open(lock_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-        if (fd_ < 0) file_io_impl::fail("open the lock file", lock_path_, errno);
+        // Never through a symbolic link: the lock file is ours, not wherever a link points.
+        fd_ = ::open(lock_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
+        if (fd_ < 0) {
+            const int err = errno;
+            if (err == ELOOP)
+                throw FileError(fmt::format("cannot open the lock file '{}': it is a symbolic link, which is refused",
+                                            lock_path_.string()),
+                                lock_path_);
+            file_io_impl::fail("open the lock file", lock_path_, err);
+        }
         while (::flock(fd_, LOCK_EX) != 0) {
             if (errno == EINTR) continue;
             const int err = errno;
