@@ -336,8 +336,12 @@ private:
         if (auto* inlined = inline_results(job.raw)) {
             reader.read_inline(*inlined);
         } else if (job.results_location == ResultsLocation::file) {
-            files().download(job.results_ref, "download results of " + full,
-                             [&](std::string_view chunk) { reader.feed(chunk); });
+            std::size_t bytes = 0;
+            files().download(job.results_ref, "download results of " + full, [&](std::string_view chunk) {
+                bytes += chunk.size();
+                reader.feed(chunk);
+            });
+            if (bytes == 0) throw empty_results_error(name, full);
             reader.finish_stream();
         } else {
             job_ended_without_results(job, full);

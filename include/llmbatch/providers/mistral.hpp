@@ -218,11 +218,16 @@ public:
         OpenAILinesReader reader(name, id, options, json_wanted(job, options), job.counts.total, job.state, sink,
                                  session_.redactor());
         if (!output.empty() || !errors.empty()) {
+            std::size_t bytes = 0;
             for (const auto& file : {output, errors}) {
                 if (file.empty()) continue;
-                files().download(file, "download results of " + id, [&](std::string_view chunk) { reader.feed(chunk); });
+                files().download(file, "download results of " + id, [&](std::string_view chunk) {
+                    bytes += chunk.size();
+                    reader.feed(chunk);
+                });
                 reader.finish_stream();
             }
+            if (bytes == 0) throw empty_results_error(name, id);
         } else {
             Json fetched;
             const Json* outputs = detail::find(job.raw, "outputs");

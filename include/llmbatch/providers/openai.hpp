@@ -275,11 +275,16 @@ public:
             throw_job_without_results(name, job, id, session_.redact(job.error ? job.error->message : std::string()));
         OpenAILinesReader reader(name, id, options, json_wanted(job, options), job.counts.total, job.state, sink,
                                  session_.redactor());
+        std::size_t bytes = 0;
         for (const auto& file : {output, errors}) {
             if (file.empty()) continue;
-            files().download(file, "download results of " + id, [&](std::string_view chunk) { reader.feed(chunk); });
+            files().download(file, "download results of " + id, [&](std::string_view chunk) {
+                bytes += chunk.size();
+                reader.feed(chunk);
+            });
             reader.finish_stream();
         }
+        if (bytes == 0 && (!output.empty() || !errors.empty())) throw empty_results_error(name, id);
         reader.finish();
         if (config_.delete_input_files_after_fetch && !job.input_file.empty()) (void)files().remove_if_present(job.input_file);
     }

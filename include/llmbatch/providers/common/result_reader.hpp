@@ -62,6 +62,14 @@ inline void require_finished(std::string_view provider, const BatchJob& job, con
                     std::string(to_string(state)));
 }
 
+/// The error for results files that came back empty (not one byte) although the job has
+/// results: the service's fault, worth retrying later, never a job without results.
+[[nodiscard]] inline ProviderError empty_results_error(std::string_view provider, std::string_view job) {
+    return ProviderError(fmt::format("{}: download results of {}: the results file came back empty; try again later",
+                                     provider, job),
+                         ProviderErrorInfo{std::string(provider), 0, {}, "empty results file", true});
+}
+
 /// Joins results to input positions by key, for one fetch of one job.
 class ResultJoin {
 public:
