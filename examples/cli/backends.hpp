@@ -26,6 +26,7 @@
 
 #include "llmbatch/clock.hpp"
 #include "llmbatch/detail/file_io.hpp"
+#include "llmbatch/detail/header_check.hpp"
 #include "llmbatch/error.hpp"
 #include "llmbatch/model.hpp"
 #include "llmbatch/providers/anthropic.hpp"
@@ -317,6 +318,12 @@ private:
     std::optional<Service> service_;
 };
 
+/// "the <provider> API at <base_url>", the URL without user information, query string or
+/// fragment: any of them may carry a key.
+[[nodiscard]] inline std::string describe_api(std::string_view provider, std::string_view base_url) {
+    return fmt::format("the {} API at {}", provider, llmbatch::detail::url_for_messages(base_url));
+}
+
 #if LLMBATCH_HAVE_CURL
 // ---- live APIs ----------------------------------------------------------------------------------
 
@@ -362,7 +369,7 @@ public:
     [[nodiscard]] SystemClock& clock() noexcept { return clock_; }
     [[nodiscard]] const std::string& target_provider() const noexcept { return target_; }
     [[nodiscard]] std::string description() const {
-        return fmt::format("the {} API at {}", target_, target_url_);
+        return describe_api(target_, target_url_);
     }
 
 private:

@@ -195,9 +195,20 @@ namespace detail {
                        fmt::format("invalid JSON ({})", e.what()));
         }
         const auto offsets = detail::array_element_offsets(body);
-        for (std::size_t i = 0; i < doc.size(); ++i)
-            raw.emplace_back(doc[i], fmt::format("line {} (item {})", i < offsets.size() ? detail::line_of(body, offsets[i]) : 0,
-                                                 i + 1));
+        // Lines counted as the offsets ascend: one pass over the text, whatever the item count.
+        std::size_t counted_to = 0, line = 1;
+        raw.reserve(doc.size());
+        for (std::size_t i = 0; i < doc.size(); ++i) {
+            std::size_t item_line = 0;
+            if (i < offsets.size()) {
+                const auto offset = std::max(counted_to, std::min(offsets[i], body.size()));
+                line += static_cast<std::size_t>(std::count(body.begin() + static_cast<std::ptrdiff_t>(counted_to),
+                                                            body.begin() + static_cast<std::ptrdiff_t>(offset), '\n'));
+                counted_to = offset;
+                item_line = line;
+            }
+            raw.emplace_back(std::move(doc[i]), fmt::format("line {} (item {})", item_line, i + 1));
+        }
     } else {
         for_each_jsonl_line(body, [&](std::string_view line, std::size_t number) {
             const std::string where = fmt::format("line {}", number);
@@ -214,6 +225,7 @@ namespace detail {
     file.path = path;
     const ResultStore paths(".");
     std::map<std::string, std::map<std::string, std::string>> key_owner;  // source -> key -> where
+    std::map<std::string, std::size_t> source_index;                      // source -> its place in file.sources
     for (auto& [item, where] : raw) {
         if (!item.is_object()) throw fail(where, "expected a JSON object with \"source\" and \"prompt\" or \"prompts\"");
         for (const auto& [field, value] : item.items())
@@ -226,6 +238,9 @@ namespace detail {
         if (!source->is_string() || source->get_ref<const std::string&>().empty())
             throw fail(where, "\"source\" must be a non-empty string");
         p.source = source->get<std::string>();
+        if (std::any_of(p.source.begin(), p.source.end(),
+                        [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == '\x7f'; }))
+            throw fail(where, "\"source\" must not contain control characters (such as a newline or a tab)");
         try {
             (void)paths.path_for(p.source);
         } catch (const InvalidArgument& e) {
@@ -256,12 +271,9 @@ namespace detail {
                 p.labels.emplace(k, v.get<std::string>());
             }
         }
-        auto it = std::find_if(file.sources.begin(), file.sources.end(),
-                               [&](const PromptSource& s) { return s.name == p.source; });
-        if (it == file.sources.end()) {
-            file.sources.push_back(PromptSource{p.source, {}});
-            it = std::prev(file.sources.end());
-        }
+        auto [found, added] = source_index.try_emplace(p.source, file.sources.size());
+        if (added) file.sources.push_back(PromptSource{p.source, {}});
+        auto it = file.sources.begin() + static_cast<std::ptrdiff_t>(found->second);
         if (const auto id = item.find("id"); id != item.end() && !id->is_null()) {
             if (id->is_string() && !id->get_ref<const std::string&>().empty()) p.key = id->get<std::string>();
             else if (id->is_number_integer()) p.key = id->dump();
@@ -609,7 +621,10 @@ struct Context {
         if (!common.json) out << line << '\n';
     }
 
-    void emit(const nlohmann::ordered_json& doc) { out << doc.dump(2) << '\n'; }
+    /// Prints `doc`; invalid UTF-8 (e.g. in a server's message) is replaced, never thrown on.
+    void emit(const nlohmann::ordered_json& doc) {
+        out << doc.dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace) << '\n';
+    }
 
     void configure(const BackendSettings& extra = {}) {
         BackendSettings s = extra;
@@ -1251,7 +1266,7 @@ int run(const std::vector<std::string>& args, B& backend, std::ostream& out, std
                                                                            : nlohmann::ordered_json(command_name)},
                                           {"error", message},
                                           {"exit_code", code}}
-                       .dump(2)
+                       .dump(2, ' ', false, nlohmann::ordered_json::error_handler_t::replace)
                 << '\n';
         return code;
     };

@@ -59,6 +59,9 @@ struct FetchOptions {
     /// The keys the requests were submitted under, in input order, when they were not their
     /// indices: results are put back in input order by them. Empty: keys are indices.
     std::vector<std::string> request_keys{};
+    /// How many requests were submitted, when known and `request_keys` is empty (0: unknown).
+    /// Results are expected for exactly these; the count the provider reports is then ignored.
+    std::size_t request_count = 0;
 };
 
 /// A job's state, normalised across providers. The provider's own word is kept in

@@ -30,6 +30,7 @@
 #include <nlohmann/json.hpp>
 
 #include "llmbatch/detail/file_io.hpp"
+#include "llmbatch/detail/json_util.hpp"
 #include "llmbatch/detail/spill_file.hpp"
 #include "llmbatch/error.hpp"
 #include "llmbatch/model.hpp"
@@ -109,7 +110,8 @@ public:
             throw InvalidArgument(fmt::format("The results are those of job '{}', not of job '{}'.", results.job_name(),
                                               job.job_name));
         return save_streamed(source, job, results.provider(), [&](const OutcomeSink& sink) {
-                   for (const auto& outcome : results) sink(RequestOutcome(outcome));
+                   for (const auto& outcome : results)
+                       sink(is_too_deep(outcome) ? too_deep(outcome) : RequestOutcome(outcome));
                }).path;
     }
 
@@ -222,6 +224,24 @@ private:
         }
     }
 
+    /// True when the value of `outcome` nests deeper than `detail::max_json_depth`: copying,
+    /// converting or writing it would recurse once per level.
+    [[nodiscard]] static bool is_too_deep(const RequestOutcome& outcome) {
+        return outcome.ok() && detail::nests_deeper_than(*outcome.value);
+    }
+
+    /// `outcome` as the error it is saved as when its value is too deep.
+    [[nodiscard]] static RequestOutcome too_deep(const RequestOutcome& outcome) {
+        RequestOutcome refused;
+        refused.index = outcome.index;
+        refused.key = outcome.key;
+        refused.usage = outcome.usage;
+        refused.error = ErrorStatus{0, "INVALID_JSON",
+                                    fmt::format("the answer nests deeper than {} levels", detail::max_json_depth),
+                                    nullptr};
+        return refused;
+    }
+
     [[nodiscard]] static std::string make_line(const std::string& source, const TrackedJob& job,
                                                const std::string& provider, const RequestOutcome& outcome) {
         Ordered line;
@@ -237,6 +257,7 @@ private:
         line["request_key"] = key;
         line["labels"] = Ordered::object();
         for (const auto& [k, v] : job.labels) line["labels"][k] = v;
+        if (is_too_deep(outcome)) return make_line(source, job, provider, too_deep(outcome));
         if (outcome.ok()) {
             line["status"] = "ok";
             line["value"] = Ordered(*outcome.value);
@@ -250,7 +271,9 @@ private:
             e["code"] = err.code;
             e["status"] = err.status;
             e["message"] = err.message;
-            if (!err.details.is_null()) e["details"] = Ordered(err.details);
+            if (!err.details.is_null())
+                e["details"] = detail::nests_deeper_than(err.details) ? Ordered("(nested too deeply to be saved)")
+                                                                      : Ordered(err.details);
             line["error"] = std::move(e);
         }
         return line.dump(-1, ' ', false, Ordered::error_handler_t::replace) + '\n';
@@ -367,7 +390,7 @@ private:
         Json line;
         try {
             line = Json::parse(text);
-        } catch (const Json::parse_error& e) {
+        } catch (const Json::exception& e) {  // also numbers out of range, such as 1e999
             throw ResultFileError(fmt::format("Results file '{}', line {}, is not valid JSON ({}). The file was left "
                                               "unchanged; fix or move it.",
                                               file.string(), number, e.what()),

@@ -245,7 +245,12 @@ public:
                     e.job_name);
         }
         for (const auto& [name, raw] : doc.at("jobs").items())
-            if (const auto seq = sequence_of(raw)) next_sequence = std::max(next_sequence, *seq + 1);
+            if (const auto seq = sequence_of(raw)) {
+                if (*seq == INT64_MAX)
+                    corrupt("Tracking file", tracking_file_,
+                            fmt::format("job '{}': \"sequence\" is {}, so no job can follow it", name, *seq));
+                next_sequence = std::max(next_sequence, *seq + 1);
+            }
         next_sequence = std::max(next_sequence, static_cast<std::int64_t>(existing.size()));
         Ordered raw = Ordered::object();
         store_job(job, raw);
@@ -374,10 +379,12 @@ private:
                                                std::string_view format, std::string_view collection) {
         const auto text = detail::read_file_if_exists(file);
         if (!text) return Ordered{{"format", format}, {"version", format_version}, {collection, Ordered::object()}};
+        if (const auto nul = text->find('\0'); nul != std::string::npos)
+            corrupt(kind, file, fmt::format("it holds a NUL byte (at byte {})", nul));
         Ordered doc;
         try {
             doc = Ordered::parse(*text);
-        } catch (const Ordered::parse_error& e) {
+        } catch (const Ordered::exception& e) {  // also numbers out of range, such as 1e999
             corrupt(kind, file, text->empty() ? std::string("it is empty") : fmt::format("it is not valid JSON ({})", e.what()));
         }
         if (!doc.is_object()) corrupt(kind, file, "it is not a JSON object");
@@ -503,7 +510,7 @@ private:
         };
         auto time_field = [&](std::string_view key, const std::string& text) {
             const auto t = detail::parse_rfc3339(text);
-            if (!t) bad(fmt::format("\"{}\" is not an RFC 3339 time (\"{}\")", key, text));
+            if (!t) bad(fmt::format("\"{}\" is not an RFC 3339 time of the years 1678 to 2261 (\"{}\")", key, text));
             return *t;
         };
         auto index_field = [&](std::string_view key, bool required) -> std::optional<std::int64_t> {

@@ -182,6 +182,17 @@ FetchReport fetch_tracked_jobs(Service& service, JobTracker& tracker, ResultStor
             return Outcome::failed;
         };
 
+        // A refetch that finds the provider without the results: the job keeps its completion and
+        // the results saved earlier, rather than becoming failed.
+        const bool saved_before = r.refetched && tracker.is_batch_completed(job.source, job.batch_index);
+        auto keep_completed = [&](const std::string& message) {
+            say(fmt::format("  Error: No results returned - {} (the results saved earlier are kept)", message));
+            tracker.update(job.job_name, [](TrackedJob& j) { j.status = TrackedStatus::completed; });
+            r.status = TrackedStatus::completed;
+            r.error = message;
+            return Outcome::completed;
+        };
+
         BatchJob status;
         try {
             status = service.get_batch_job_status(job.provider, job.job_name);
@@ -212,11 +223,16 @@ FetchReport fetch_tracked_jobs(Service& service, JobTracker& tracker, ResultStor
         SavedResults saved;
         try {
             saved = store.save_streamed(job.source, job, job.provider, [&](const OutcomeSink& sink) {
-                service.stream_batch_results(job.provider, status, sink);
+                // The count submitted, not the provider's word, says how many results to expect.
+                FetchOptions options;
+                options.request_count = job.request_keys.size();
+                service.stream_batch_results(job.provider, status, sink, options);
             });
         } catch (const JobFailed& e) {
+            if (saved_before) return keep_completed(e.what());
             return job_failed("Batch job failed", e.what(), e.state() == "CANCELLED");
         } catch (const ResultsMissing& e) {
+            if (saved_before) return keep_completed(e.what());
             return job_failed("No results returned", e.what(), false);
         } catch (const ProviderError& e) {
             return keep_pending(e.what());

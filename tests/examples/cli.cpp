@@ -458,6 +458,10 @@ TEST_CASE("create rejects a bad prompts file, naming the file and line, and crea
         {"empty.jsonl", "\n  \n", "': it holds no prompts"},
         {"array.json", "[\n  {\"source\": \"A\", \"prompt\": \"x\"},\n  {\"source\": \"A\"}\n]\n", "', line 3 (item 2): \"prompt\""},
         {"bad-array.json", "[\n  {\"source\": \"A\", \"prompt\": \"x\"},\n  {\"source\": \n]\n", "', line 4: invalid JSON"},
+        {"newline-source.jsonl", "{\"source\": \"A\", \"prompt\": \"x\"}\n{\"source\": \"B\\nC\", \"prompt\": \"y\"}\n",
+         "', line 2: \"source\" must not contain control characters"},
+        {"tab-source.json", "[\n  {\"source\": \"A\\tB\", \"prompt\": \"x\"}\n]\n",
+         "', line 2 (item 1): \"source\" must not contain control characters"},
     };
     for (const auto& c : cases) {
         CAPTURE(c.name);
@@ -486,6 +490,24 @@ TEST_CASE("create rejects a bad prompts file, naming the file and line, and crea
 
     CHECK(w.emulator.job_count() == 0);
     CHECK_FALSE(fs::exists(w.tracking_file()));
+}
+
+TEST_CASE("a JSON-array prompts file of 40,000 items loads in linear time, each item's line kept") {
+    World w;
+    std::string text = "[\n";
+    constexpr int count = 40000;
+    for (int i = 0; i < count; ++i)
+        text += fmt::format("  {{\"source\": \"S/s{}.md\", \"prompt\": \"Question {}\"}}{}\n", i % 1000, i,
+                            i + 1 < count ? "," : "");
+    text += "]\n";
+    const auto p = w.write("big.json", text);
+    const auto start = std::chrono::steady_clock::now();
+    const auto file = llmbatch::cli::load_prompts(p);
+    const auto took = std::chrono::steady_clock::now() - start;
+    CHECK(file.prompt_count() == count);
+    CHECK(file.sources.size() == 1000);
+    CHECK(file.sources.back().items.back().where == fmt::format("line {} (item {})", count + 1, count));
+    CHECK(took < std::chrono::seconds(20));  // quadratic, it took minutes
 }
 
 TEST_CASE("list prints a framed table of every tracked job") {

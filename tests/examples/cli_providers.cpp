@@ -164,4 +164,11 @@ TEST_CASE("the emulators' jobs of every provider outlive the backend through the
     CHECK(contains(o.out, "  Saved 2 result(s) to "));
 }
 
+TEST_CASE("the live backend's description never shows a key given in --base-url") {
+    const std::string said =
+        llmbatch::cli::describe_api("gemini", "https://user:SECRETKEY@gemini.test:8443/v1beta?key=SECRETKEY2#frag");
+    CHECK(said.find("SECRET") == std::string::npos);
+    CHECK(said == "the gemini API at https://gemini.test:8443/v1beta");
+}
+
 }  // TEST_SUITE

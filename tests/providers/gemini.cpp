@@ -462,6 +462,22 @@ TEST_CASE("missing and unusable results become per-request errors, never a shift
     CHECK(results.failed_indices() == std::vector<std::size_t>{1, 2, 3});
 }
 
+TEST_CASE("a request count from the server never sizes the results beyond what was submitted") {
+    FakeTransport t;
+    Json items = Json::array({item(text_response("{\"n\": 0}"), "0")});
+    t.on("GET", "/v1beta/batches/done1", json_response(200, succeeded_op(items, "100000000")));
+    auto gemini = make(t);
+    llmbatch::FetchOptions counted;
+    counted.request_count = 2;
+    const auto results = gemini.fetch_batch_results("batches/done1", counted);
+    REQUIRE(results.size() == 2);
+    CHECK(results[0].ok());
+    CHECK(results[1].error->status == "MISSING_RESULT");
+    llmbatch::FetchOptions keyed;
+    keyed.request_keys = {"0", "1", "2"};
+    CHECK(gemini.fetch_batch_results("batches/done1", keyed).size() == 3);
+}
+
 TEST_CASE("partly keyed results cannot be ordered safely and are refused") {
     FakeTransport t;
     Json items = Json::array({item(text_response("{}"), "1"), {{"response", text_response("{}")}}});
@@ -642,6 +658,55 @@ TEST_CASE("the API key never appears in an error message, even when the server e
             CHECK(std::string(e.what()).find("[REDACTED]") != std::string::npos);
         }
     }
+}
+
+TEST_CASE("the API key is redacted from a failed job's error and from every per-request error") {
+    FakeTransport t;
+    const std::string echo = std::string("key ") + test_key + " refused";
+    Json failed = succeeded_op(Json::array(), "1");
+    failed["metadata"]["state"] = "BATCH_STATE_FAILED";
+    failed.erase("response");
+    failed["error"] = {{"code", 13}, {"message", echo}, {"status", test_key}, {"details", Json::array({{{"k", echo}}})}};
+    t.on("GET", "/v1beta/batches/failed1", json_response(200, failed));
+    Json bad = {{"error", {{"code", 3}, {"message", echo}, {"status", echo}, {"details", Json::array({{{test_key, echo}}})}}},
+                {"metadata", {{"key", "1"}}}};
+    Json items = Json::array({item(text_response("{\"n\": 0}"), "0"), bad});
+    t.on("GET", "/v1beta/batches/done1", json_response(200, succeeded_op(items, "2")));
+    auto gemini = make(t);
+
+    const auto job = gemini.get_batch_job("batches/failed1");
+    REQUIRE(job.error.has_value());
+    CHECK(job.error->message.find(test_key) == std::string::npos);
+    CHECK(job.error->message.find("[REDACTED]") != std::string::npos);
+    CHECK(job.error->status.find(test_key) == std::string::npos);
+    CHECK(job.error->details.dump().find(test_key) == std::string::npos);
+    CHECK(job.raw.dump().find(test_key) == std::string::npos);
+
+    const auto results = gemini.fetch_batch_results("batches/done1");
+    REQUIRE(results.size() == 2);
+    REQUIRE(results[1].error.has_value());
+    CHECK(results[1].error->message.find(test_key) == std::string::npos);
+    CHECK(results[1].error->status.find(test_key) == std::string::npos);
+    CHECK(results[1].error->details.dump().find(test_key) == std::string::npos);
+    CHECK(results[1].error->details.dump().find("[REDACTED]") != std::string::npos);
+}
+
+TEST_CASE("model names and job names that would rewrite the request path are refused before sending") {
+    FakeTransport t;
+    for (const char* model : {"x/../../batches/abc:cancel?", "../../v1/files", "models/a/b", "models/..", "a?b"}) {
+        CAPTURE(model);
+        auto config = config_with_key();
+        config.generation.model = model;
+        auto gemini = make(t, config);
+        CHECK_THROWS_AS((void)gemini.create_batch_job({{"x"}}), llmbatch::InvalidArgument);
+        CHECK_THROWS_AS((void)gemini.generate({"x"}), llmbatch::InvalidArgument);
+    }
+    auto gemini = make(t);
+    for (const char* job : {"batches/..", "..", "batches/.", "batches/a/b"}) {
+        CAPTURE(job);
+        CHECK_THROWS_AS((void)gemini.get_batch_job(job), llmbatch::InvalidArgument);
+    }
+    CHECK(t.call_count() == 0);
 }
 
 TEST_CASE("generate: golden request, filter_json on and off, quota, empty prompts") {

@@ -167,12 +167,33 @@ TEST_SUITE("unit") {
         TempDir dir;
         const auto target = dir.path / "jobs.json";
         write_plain(target, "data");
-        write_plain(dir.path / ".jobs.json.tmp.123.0.00ff", "half");
-        write_plain(dir.path / ".jobs.json.tmp.456.7.abcd", "half");
-        write_plain(dir.path / ".other.json.tmp.1.0.00ff", "someone else's");
+        write_plain(dir.path / ".jobs.json.tmp.123.0.00000000000000ff.llmbatch-tmp", "half");
+        write_plain(dir.path / ".jobs.json.tmp.456.7.abcdef0123456789.llmbatch-tmp", "half");
+        write_plain(dir.path / ".other.json.tmp.1.0.00000000000000ff.llmbatch-tmp", "someone else's");
         write_plain(dir.path / "jobs.json.lock", "");
         remove_stale_temporaries(target);
-        CHECK(names_in(dir.path) == std::set<std::string>{"jobs.json", ".other.json.tmp.1.0.00ff", "jobs.json.lock"});
+        CHECK(names_in(dir.path) == std::set<std::string>{"jobs.json", ".other.json.tmp.1.0.00000000000000ff.llmbatch-tmp",
+                                                          "jobs.json.lock"});
+    }
+
+    TEST_CASE("remove_stale_temporaries leaves files that only look like temporaries") {
+        TempDir dir;
+        const auto target = dir.path / "a.md.jsonl";
+        write_plain(target, "data");
+        // Results files of other sources, and near misses of the temporary pattern.
+        const std::set<std::string> others{".a.md.jsonl.tmp.1",
+                                           ".a.md.jsonl.tmp.1.jsonl",
+                                           ".a.md.jsonl.tmp.1.2.0123456789abcdef.llmbatch-tmp.jsonl",
+                                           ".a.md.jsonl.tmp.1.2.0123456789abcde.llmbatch-tmp",
+                                           ".a.md.jsonl.tmp.x.2.0123456789abcdef.llmbatch-tmp",
+                                           ".a.md.jsonl.tmp.1.2.0123456789abcdef.0.llmbatch-tmp"};
+        for (const auto& name : others) write_plain(dir.path / name, "someone else's");
+        fs::create_symlink(target, dir.path / ".a.md.jsonl.tmp.1.2.0123456789abcdef.llmbatch-tmp");
+        remove_stale_temporaries(target);
+        auto expected = others;
+        expected.insert("a.md.jsonl");
+        expected.insert(".a.md.jsonl.tmp.1.2.0123456789abcdef.llmbatch-tmp");
+        CHECK(names_in(dir.path) == expected);
     }
 
     TEST_CASE("FileLock locks the sibling <path>.lock, not the data file, and releases it") {
@@ -188,6 +209,23 @@ TEST_SUITE("unit") {
             CHECK_FALSE(lock_is_free(lock_file));
         }
         CHECK(lock_is_free(lock_file));
+    }
+
+    TEST_CASE("FileLock refuses a lock file that is a symbolic link, and leaves its target alone") {
+        TempDir dir;
+        const auto target = dir.path / "jobs.json";
+        write_plain(dir.path / "elsewhere", "not a lock");
+        fs::create_symlink(dir.path / "elsewhere", dir.path / "jobs.json.lock");
+        try {
+            FileLock lock(target);
+            FAIL("expected FileError");
+        } catch (const FileError& e) {
+            CHECK(e.path() == dir.path / "jobs.json.lock");
+            CHECK(std::string(e.what()).find("symbolic link") != std::string::npos);
+        }
+        fs::create_symlink(dir.path / "missing", dir.path / "dangling.lock");
+        CHECK_THROWS_AS(FileLock(dir.path / "dangling"), FileError);
+        CHECK_FALSE(fs::exists(dir.path / "missing"));
     }
 
     TEST_CASE("FileLock moves: the moved-to object holds the lock, the moved-from one holds nothing") {

@@ -413,4 +413,9 @@ TEST_CASE("try_filter_json: a value or nothing, never an exception") {
     CHECK_FALSE(try_filter_json("42").has_value());
 }
 
+TEST_CASE("filter_json: an answer nested 100,000 levels deep is read and freed without recursing") {
+    const std::string text = std::string(100000, '[') + std::string(100000, ']');
+    CHECK(filter_json(text).is_array());
+    CHECK(llmbatch::try_filter_json(text).has_value());
+}
 }  // TEST_SUITE("unit")

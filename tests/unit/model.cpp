@@ -411,4 +411,14 @@ TEST_CASE("excerpt shortens long text and marks the cut") {
     CHECK(excerpt(std::string(200, 'y')) == std::string(200, 'y'));
 }
 
+TEST_CASE("excerpt never cuts a UTF-8 character in two, so the result stays valid UTF-8") {
+    using detail::excerpt;
+    const std::string euro = "\xE2\x82\xAC";  // three bytes
+    const std::string text = std::string(199, 'a') + euro + "tail";
+    CHECK(excerpt(text) == std::string(199, 'a') + "...");
+    CHECK(excerpt(std::string(198, 'a') + euro + "tail") == std::string(198, 'a') + "...");
+    CHECK(excerpt(std::string(197, 'a') + euro + "tail") == std::string(197, 'a') + euro + "...");
+    CHECK_NOTHROW((void)Json(excerpt(text)).dump());
+}
+
 }  // TEST_SUITE("unit")

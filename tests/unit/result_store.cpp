@@ -347,3 +347,65 @@ TEST_CASE("an append cut short by a crash is trimmed by the next save, and blank
 }
 
 }  // TEST_SUITE
+
+TEST_CASE("a source named like another source's temporary file keeps its results, and so does the other") {
+    TempDir dir;
+    ResultStore store(dir.path);
+    const std::string shadow = ".a.md.jsonl.tmp.1";
+    (void)store.save(shadow, job_named("j1"), results_of("j1", {ok(0, "shadow")}));
+    (void)store.save("a.md", job_named("j2"), results_of("j2", {ok(0, "a")}));
+    (void)store.save("a.md", job_named("j2"), results_of("j2", {ok(0, "a again")}));
+    REQUIRE(store.load(shadow).size() == 1);
+    (void)store.save(shadow, job_named("j1"), results_of("j1", {ok(0, "shadow again")}));
+    CHECK(store.load(shadow).at(0)["value"] == "shadow again");
+    REQUIRE(store.load("a.md").size() == 1);
+    CHECK(store.load("a.md").at(0)["value"] == "a again");
+}
+
+TEST_CASE("an answer nested 100,000 levels deep is saved as an error line, without recursing") {
+    TempDir dir;
+    ResultStore store(dir.path);
+    Json deep = Json::array();
+    for (int i = 0; i < 100000; ++i) {
+        Json outer = Json::array();
+        outer.push_back(std::move(deep));
+        deep = std::move(outer);
+    }
+    RequestOutcome out;
+    out.index = 0;
+    out.value = std::move(deep);
+    std::vector<RequestOutcome> outcomes;
+    outcomes.push_back(std::move(out));
+    outcomes.push_back(ok(1, "fine"));
+    (void)store.save("s", job_named("j"), results_of("j", std::move(outcomes)));
+    const auto lines = store.load("s");
+    REQUIRE(lines.size() == 2);
+    CHECK(lines[0]["status"] == "error");
+    CHECK(lines[0]["error"]["status"] == "INVALID_JSON");
+    CHECK(lines[1]["value"] == "fine");
+    // As deep as is still written: saved as it is.
+    Json allowed = Json::array();
+    for (std::size_t i = 1; i < llmbatch::detail::max_json_depth; ++i) {
+        Json outer = Json::array();
+        outer.push_back(std::move(allowed));
+        allowed = std::move(outer);
+    }
+    std::vector<RequestOutcome> kept;
+    kept.push_back(ok(0, std::move(allowed)));
+    (void)store.save("t", job_named("k"), results_of("k", std::move(kept)));
+    CHECK(store.load("t").at(0)["status"] == "ok");
+}
+
+TEST_CASE("a number out of range in a results file is a ResultFileError naming the file and line") {
+    TempDir dir;
+    ResultStore store(dir.path);
+    write_plain(store.path_for("s"), "{\"job\":\"j\",\"request_index\":1e999,\"status\":\"error\"}\n");
+    try {
+        (void)store.load("s");
+        FAIL("expected ResultFileError");
+    } catch (const ResultFileError& e) {
+        CHECK(e.line() == 1);
+        CHECK(std::string(e.what()).find(store.path_for("s").string()) != std::string::npos);
+    }
+    CHECK_THROWS_AS((void)store.failed_request_indices("s", "j"), ResultFileError);
+}

@@ -143,4 +143,11 @@ TEST_CASE("format_rfc3339 and parse_rfc3339 round-trip") {
     CHECK(parse_rfc3339(format_rfc3339(t)) == t);
 }
 
+TEST_CASE("parse_rfc3339 refuses times the clock cannot hold instead of wrapping around") {
+    CHECK_FALSE(parse_rfc3339("1500-01-01T00:00:00Z").has_value());
+    CHECK_FALSE(parse_rfc3339("2263-01-01T00:00:00Z").has_value());
+    CHECK_FALSE(parse_rfc3339("9999-12-31T23:59:59Z").has_value());
+    CHECK(parse_rfc3339("1970-01-01T00:00:00Z") == llmbatch::detail::SysTime{});
+    CHECK(parse_rfc3339("2200-01-01T00:00:00Z").has_value());
+}
 }  // TEST_SUITE("unit")

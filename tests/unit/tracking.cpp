@@ -498,6 +498,16 @@ TEST_SUITE("unit") {
             {"job_name differs from its key", file_with_job(R"("provider": "gemini", "job_name": "other",
                 "source": "s", "batch_index": 0, "created_at": "2025-03-01T09:30:00Z", "status": "pending")"),
              "\"job_name\" is 'other'"},
+            {"a number out of range", file_with_job(R"("provider": "gemini", "job_name": "j", "source": "s",
+                "batch_index": 1e999, "created_at": "2025-03-01T09:30:00Z", "status": "pending")"),
+             "not valid JSON"},
+            {"a NUL byte", file_with_job(good_job) + std::string("\0{", 2), "NUL byte"},
+            {"created_at before 1677", file_with_job(R"("provider": "gemini", "job_name": "j", "source": "s",
+                "batch_index": 0, "created_at": "1500-03-01T09:30:00Z", "status": "pending")"),
+             "\"created_at\" is not an RFC 3339 time"},
+            {"created_at after 2262", file_with_job(R"("provider": "gemini", "job_name": "j", "source": "s",
+                "batch_index": 0, "created_at": "2300-03-01T09:30:00Z", "status": "pending")"),
+             "\"created_at\" is not an RFC 3339 time"},
         };
         for (const auto& c : cases) {
             CAPTURE(c.name);
@@ -524,6 +534,17 @@ TEST_SUITE("unit") {
             CHECK(slurp(dir.tracking()) == c.content);
             CHECK_FALSE(fs::exists(dir.state()));
         }
+    }
+
+    TEST_CASE("a job whose sequence is at its maximum refuses a new job instead of overflowing") {
+        TempDir dir;
+        write_plain(dir.tracking(), R"({"format": "llmbatch-tracking", "version": 1, "jobs": {"j": {"provider": "gemini",
+            "job_name": "j", "source": "s", "batch_index": 0, "created_at": "2025-03-01T09:30:00Z",
+            "status": "pending", "sequence": 9223372036854775807}}})");
+        auto tracker = dir.tracker();
+        CHECK(tracker.jobs().size() == 1);
+        CHECK_THROWS_AS(tracker.add(make_job("new", "s", 9)), TrackingFileError);
+        CHECK(tracker.jobs().size() == 1);
     }
 
     TEST_CASE("a tracking file from a newer llmbatch is refused by version and left alone") {

@@ -296,3 +296,60 @@ TEST_CASE("a cancelled job's finished requests are saved before it is marked can
 }
 
 }  // TEST_SUITE
+
+TEST_SUITE("unit") {
+
+TEST_CASE("an empty results download is a per-job provider error: the job stays pending, the run goes on") {
+    llmbatch::Json op = {{"name", "batches/ef"},
+                         {"metadata",
+                          {{"state", "BATCH_STATE_SUCCEEDED"},
+                           {"batchStats", {{"requestCount", "2"}}},
+                           {"output", {{"responsesFile", "files/res1"}}}}},
+                         {"done", true},
+                         {"response", {{"responsesFile", "files/res1"}}}};
+    ScriptedWorld w("batches/ef", op);
+    TrackedJob other;
+    other.provider = "gemini";
+    other.job_name = "batches/two";
+    other.source = "t.md";
+    other.request_keys = {"0", "1"};
+    w.tracker.add(other);
+    w.t.on("GET", "/v1beta/batches/two",
+           llmbatch::testing::json_response(200, finished_op("batches/two", "BATCH_STATE_SUCCEEDED", 2,
+                                                             llmbatch::Json::array({keyed_answer("0", "{\"n\": 0}"),
+                                                                                    keyed_answer("1", "{\"n\": 1}")}))));
+    llmbatch::HttpResponse empty;
+    empty.status = 200;
+    w.t.on("GET", "/download/v1beta/files/res1:download", empty);
+    const auto report = w.fetch();
+    CHECK(report.summary.checked == 2);
+    CHECK(report.summary.still_pending == 1);
+    CHECK(report.summary.completed == 1);
+    CHECK(w.tracker.find("batches/ef")->status == TrackedStatus::pending);
+    CHECK(w.tracker.find("batches/two")->status == TrackedStatus::completed);
+    CHECK(w.store.load("s.md").empty());
+}
+
+TEST_CASE("a refetch that finds the provider without the results leaves the completed, saved job as it was") {
+    ScriptedWorld w("batches/rf", finished_op("batches/rf", "BATCH_STATE_SUCCEEDED", 2,
+                                              llmbatch::Json::array({keyed_answer("0", "{\"n\": 0}"),
+                                                                     keyed_answer("1", "{\"n\": 1}")})));
+    // The next status GET finds the job without its results.
+    llmbatch::Json gone = {{"name", "batches/rf"},
+                           {"metadata", {{"state", "BATCH_STATE_SUCCEEDED"}, {"batchStats", {{"requestCount", "2"}}}}},
+                           {"done", true}};
+    w.t.on("GET", "/v1beta/batches/rf", llmbatch::testing::json_response(200, gone));
+    REQUIRE(w.fetch().summary.completed == 1);
+    const auto saved = w.store.load("s.md");
+    REQUIRE(saved.size() == 2);
+    const auto report = llmbatch::fetch_tracked_jobs(w.service, w.tracker, w.store, refetch(1e9), w.clock,
+                                                     [](std::string_view) {});
+    REQUIRE(report.jobs.size() == 1);
+    CHECK_FALSE(report.jobs[0].error.empty());
+    CHECK(report.summary.failed == 0);
+    CHECK(w.tracker.find("batches/rf")->status == TrackedStatus::completed);
+    CHECK(w.tracker.is_batch_completed("s.md", 0));
+    CHECK(w.store.load("s.md") == saved);
+}
+
+}  // TEST_SUITE

@@ -91,19 +91,49 @@ private:
 
 /// The prefix every temporary file of `target` starts with: `.<name>.tmp.`.
 [[nodiscard]] inline std::string temporary_prefix(const std::filesystem::path& target) {
-    return "." + target.filename().string() + ".tmp.";
+    // fmt rather than `"." + name + ...`: GCC 12 at -O3 reports a false -Wrestrict overlap
+    // for the concatenation of temporaries.
+    return fmt::format(".{}.tmp.", target.filename().string());
 }
 
-/// A name no other writer (thread or process) picks: prefix + pid + counter + random bits.
+/// The suffix every temporary file ends with. No results file (`.jsonl`) or lock file (`.lock`)
+/// ends so, so no source name can produce a file that looks like a temporary.
+inline constexpr std::string_view temporary_suffix = ".llmbatch-tmp";
+
+/// A name no other writer (thread or process) picks:
+/// `.<name>.tmp.<pid>.<counter>.<16 hex digits>.llmbatch-tmp`.
 [[nodiscard]] inline std::filesystem::path temporary_name(const std::filesystem::path& target) {
     static std::atomic<std::uint64_t> counter{0};
     thread_local std::mt19937_64 rng{[] {
         std::random_device rd;
         return (static_cast<std::uint64_t>(rd()) << 32) ^ rd() ^ static_cast<std::uint64_t>(::getpid());
     }()};
-    const auto name = fmt::format("{}{}.{}.{:016x}", temporary_prefix(target), ::getpid(),
-                                  counter.fetch_add(1, std::memory_order_relaxed), rng());
+    const auto name = fmt::format("{}{}.{}.{:016x}{}", temporary_prefix(target), ::getpid(),
+                                  counter.fetch_add(1, std::memory_order_relaxed), rng(), temporary_suffix);
     return target.parent_path() / name;
+}
+
+/// True when `name` is exactly a name `temporary_name(target)` gives, and nothing else.
+[[nodiscard]] inline bool is_temporary_name(std::string_view name, const std::filesystem::path& target) {
+    const auto prefix = temporary_prefix(target);
+    if (name.size() <= prefix.size() + temporary_suffix.size() || name.substr(0, prefix.size()) != prefix ||
+        name.substr(name.size() - temporary_suffix.size()) != temporary_suffix)
+        return false;
+    name = name.substr(prefix.size(), name.size() - prefix.size() - temporary_suffix.size());
+    auto digits = [&](std::size_t max, bool hex) {  // a run of 1..max digits, then consumed
+        std::size_t n = 0;
+        while (n < name.size() && n < max &&
+               ((name[n] >= '0' && name[n] <= '9') || (hex && name[n] >= 'a' && name[n] <= 'f')))
+            ++n;
+        name.remove_prefix(n);
+        return n;
+    };
+    auto dot = [&] {
+        if (name.empty() || name.front() != '.') return false;
+        name.remove_prefix(1);
+        return true;
+    };
+    return digits(20, false) > 0 && dot() && digits(20, false) > 0 && dot() && digits(16, true) == 16 && name.empty();
 }
 
 /// The directory holding `target` (`.` for a bare file name).
@@ -151,7 +181,7 @@ inline void ensure_parent_directory(const std::filesystem::path& target) {
 
 /// A new content for `path`, written piece by piece and put in place atomically by `commit`.
 ///
-/// Writes a temporary file in the same directory (`.<name>.tmp.<pid>.<counter>.<random>`);
+/// Writes a temporary file in the same directory (`.<name>.tmp.<pid>.<counter>.<random>.llmbatch-tmp`);
 /// `commit` `fsync`s it, renames it over `path` and `fsync`s the directory. Readers and a crash
 /// at any moment see either the complete old content or the complete new content, never a mix.
 /// Destroyed without `commit`, it removes the temporary file and `path` is unchanged. A missing
@@ -261,18 +291,19 @@ inline void atomic_write_file(const std::filesystem::path& path, std::string_vie
 ///
 /// Requirement: call it only while holding the `FileLock` of `path`, and only for files that every
 /// writer writes under that lock; any temporary file seen then belongs to a writer that died.
-/// Best effort: files that cannot be removed are left alone.
+/// Only files named exactly as `AtomicFile` names its temporaries are removed (see
+/// `file_io_impl::temporary_name`). Best effort: files that cannot be removed are left alone.
 inline void remove_stale_temporaries(const std::filesystem::path& path) noexcept {
-    const auto prefix = file_io_impl::temporary_prefix(path);
     std::error_code ec;
     std::filesystem::directory_iterator it(file_io_impl::directory_of(path), ec);
     if (ec) return;
     for (const auto& entry : it) {
-        const auto name = entry.path().filename().string();
-        if (name.size() > prefix.size() && name.compare(0, prefix.size(), prefix) == 0) {
-            std::error_code ignored;
-            std::filesystem::remove(entry.path(), ignored);
-        }
+        // Only names this library gives its temporaries, and only regular files (not links).
+        if (!file_io_impl::is_temporary_name(entry.path().filename().string(), path)) continue;
+        std::error_code status_ec;
+        if (!std::filesystem::is_regular_file(entry.symlink_status(status_ec)) || status_ec) continue;
+        std::error_code ignored;
+        std::filesystem::remove(entry.path(), ignored);
     }
 }
 
@@ -285,7 +316,8 @@ inline void remove_stale_temporaries(const std::filesystem::path& path) noexcept
 /// against writers that take the same lock. Taking a second lock on the same path in the same
 /// thread while holding the first deadlocks.
 ///
-/// Errors: throws `FileError` naming the lock file when it cannot be created or locked.
+/// Errors: throws `FileError` naming the lock file when it cannot be created or locked, or when it
+/// is a symbolic link (it is opened with `O_NOFOLLOW`).
 ///
 /// Example:
 /// @code
@@ -300,8 +332,16 @@ public:
     explicit FileLock(const std::filesystem::path& path) : lock_path_(path) {
         lock_path_ += ".lock";
         file_io_impl::ensure_parent_directory(lock_path_);
-        fd_ = ::open(lock_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0666);
-        if (fd_ < 0) file_io_impl::fail("open the lock file", lock_path_, errno);
+        // Never through a symbolic link: the lock file is ours, not wherever a link points.
+        fd_ = ::open(lock_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
+        if (fd_ < 0) {
+            const int err = errno;
+            if (err == ELOOP)
+                throw FileError(fmt::format("cannot open the lock file '{}': it is a symbolic link, which is refused",
+                                            lock_path_.string()),
+                                lock_path_);
+            file_io_impl::fail("open the lock file", lock_path_, err);
+        }
         while (::flock(fd_, LOCK_EX) != 0) {
             if (errno == EINTR) continue;
             const int err = errno;

@@ -9,6 +9,8 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -82,10 +84,40 @@ namespace llmbatch::detail {
     return cur;
 }
 
-/// Shortens text for an error message, marking the cut.
+/// The longest prefix of `text` of at most `max` bytes that does not end inside a UTF-8
+/// character (a cut never leaves a partial multi-byte sequence behind).
+[[nodiscard]] inline std::string_view utf8_prefix(std::string_view text, std::size_t max) noexcept {
+    if (text.size() <= max) return text;
+    std::size_t cut = max;
+    // Back off over continuation bytes (10xxxxxx) to the start of the character cut in two.
+    for (int i = 0; i < 3 && cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80; ++i) --cut;
+    if ((static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) cut = max;  // not UTF-8 anyway
+    return text.substr(0, cut);
+}
+
+/// Shortens text for an error message, marking the cut; never cuts a UTF-8 character in two.
 [[nodiscard]] inline std::string excerpt(std::string_view text, std::size_t max = 200) {
     if (text.size() <= max) return std::string(text);
-    return std::string(text.substr(0, max)) + "...";
+    return std::string(utf8_prefix(text, max)) + "...";
+}
+
+/// The deepest nesting of JSON this library copies, converts or writes. Those operations recurse
+/// once per level, so deeper input (from a model or a server) is refused rather than handled.
+inline constexpr std::size_t max_json_depth = 512;
+
+/// True when `j` nests arrays and objects more than `limit` levels deep. Walks `j` without
+/// recursion, so any depth is safe to check.
+[[nodiscard]] inline bool nests_deeper_than(const nlohmann::json& j, std::size_t limit = max_json_depth) {
+    if (!j.is_structured()) return false;
+    std::vector<std::pair<const nlohmann::json*, std::size_t>> todo{{&j, 1}};
+    while (!todo.empty()) {
+        const auto [node, depth] = todo.back();
+        todo.pop_back();
+        if (depth > limit) return true;
+        for (const auto& child : *node)
+            if (child.is_structured()) todo.emplace_back(&child, depth + 1);
+    }
+    return false;
 }
 
 }  // namespace llmbatch::detail

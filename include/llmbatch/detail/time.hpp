@@ -67,8 +67,15 @@ namespace time_impl {
         return std::nullopt;
     }
     if (pos != s.size()) return std::nullopt;
-    const auto t = sys_days{ymd} + hours{h} + minutes{mi} + seconds{se} + nanoseconds{nanos} - offset;
-    return time_point_cast<system_clock::duration>(t);
+    // In seconds first (no year of four digits overflows them), then refused when the clock's
+    // duration cannot hold it (1677 to 2262 for nanoseconds) instead of wrapping around.
+    const seconds since_epoch =
+        duration_cast<seconds>(sys_days{ymd}.time_since_epoch()) + hours{h} + minutes{mi} + seconds{se} - offset;
+    using Duration = system_clock::duration;
+    constexpr auto lowest = duration_cast<seconds>(Duration::min()) + seconds{1};
+    constexpr auto highest = duration_cast<seconds>(Duration::max()) - seconds{1};
+    if (since_epoch < lowest || since_epoch > highest) return std::nullopt;
+    return SysTime{duration_cast<Duration>(since_epoch) + duration_cast<Duration>(nanoseconds{nanos})};
 }
 
 /// Formats as `YYYY-MM-DDTHH:MM:SS[.fffffffff]Z` (fraction only when non-zero, trailing zeros kept

@@ -191,7 +191,7 @@ public:
 
     /// The job's current status.
     [[nodiscard]] BatchJob get_batch_job(const std::string& job_name) {
-        return parse_operation(get_operation("batches/" + job_id(job_name)));
+        return session_.redact_job(parse_operation(get_operation("batches/" + job_id(job_name))));
     }
 
     /// Every batch job of this API key, across all pages.
@@ -204,7 +204,7 @@ public:
             const Json reply = session_.call("GET", url, {}, "list batch jobs");
             if (const auto* ops = detail::find(reply, "operations")) {
                 if (!ops->is_array()) throw Session::bad_reply("list batch jobs", "'operations' is not an array");
-                for (const auto& op : *ops) jobs.push_back(parse_operation(op));
+                for (const auto& op : *ops) jobs.push_back(session_.redact_job(parse_operation(op)));
             }
             std::string next = detail::get_string(reply, "nextPageToken");
             if (next.empty()) break;
@@ -331,12 +331,17 @@ private:
     void stream_from(Job& job, const OutcomeSink& sink, const FetchOptions& options) {
         const std::string full = "batches/" + job_id(job.name);
         check_fetchable(job, full);
-        GeminiResultReader reader(full, options, config_.generation.filter_json, job.counts.total, job.state, sink);
+        GeminiResultReader reader(full, options, config_.generation.filter_json, job.counts.total, job.state, sink,
+                                 session_.redactor());
         if (auto* inlined = inline_results(job.raw)) {
             reader.read_inline(*inlined);
         } else if (job.results_location == ResultsLocation::file) {
-            files().download(job.results_ref, "download results of " + full,
-                             [&](std::string_view chunk) { reader.feed(chunk); });
+            std::size_t bytes = 0;
+            files().download(job.results_ref, "download results of " + full, [&](std::string_view chunk) {
+                bytes += chunk.size();
+                reader.feed(chunk);
+            });
+            if (bytes == 0) throw empty_results_error(name, full);
             reader.finish_stream();
         } else {
             job_ended_without_results(job, full);
@@ -364,10 +369,25 @@ private:
     [[nodiscard]] std::string api_url(std::string_view rest) const {
         return fmt::format("{}/{}/{}", config_.base_url, config_.api_version, rest);
     }
+    /// The URL of `method` on the configured model.
+    /// @throws InvalidArgument when the model is not `[models/|tunedModels/]<id>` with an id of
+    ///         letters, digits, `-`, `_` and `.` (not `.` or `..`), so it cannot alter the path.
     [[nodiscard]] std::string model_url(std::string_view method) const {
         const auto& m = config_.generation.model;
-        const bool qualified = m.rfind("models/", 0) == 0 || m.rfind("tunedModels/", 0) == 0;
-        return api_url((qualified ? m : "models/" + m) + std::string(method));
+        std::string_view id = m;
+        for (std::string_view prefix : {"models/", "tunedModels/"})
+            if (id.substr(0, prefix.size()) == prefix) {
+                id.remove_prefix(prefix.size());
+                break;
+            }
+        const bool ok = !id.empty() && id.size() <= 128 && id != "." && id != ".." &&
+                        std::all_of(id.begin(), id.end(), [](char c) {
+                            return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
+                        });
+        if (!ok)
+            throw InvalidArgument(fmt::format("'{}' is not a Gemini model name (expected models/<id> or <id>)",
+                                              detail::excerpt(m, 80)));
+        return api_url((id.size() == m.size() ? "models/" + m : m) + std::string(method));
     }
 
     [[nodiscard]] std::string display_name(const CreateOptions& options) const {
@@ -421,7 +441,8 @@ private:
     [[nodiscard]] static std::string job_id(const std::string& job_name) {
         std::string_view id = job_name;
         if (id.rfind("batches/", 0) == 0) id.remove_prefix(8);
-        const bool ok = !id.empty() && id.size() <= 128 && std::all_of(id.begin(), id.end(), [](char c) {
+        const bool ok = !id.empty() && id.size() <= 128 && id != "." && id != ".." &&
+                        std::all_of(id.begin(), id.end(), [](char c) {
                             return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
                         });
         if (!ok)

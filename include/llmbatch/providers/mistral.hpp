@@ -161,7 +161,7 @@ public:
     /// The job's current status (`GET /v1/batch/jobs/{id}`).
     [[nodiscard]] BatchJob get_batch_job(const std::string& job_name) {
         const auto id = job_id(job_name);
-        return parse_job(session_.call("GET", api_url("batch/jobs/" + id), {}, "get batch job " + id));
+        return session_.redact_job(parse_job(session_.call("GET", api_url("batch/jobs/" + id), {}, "get batch job " + id)));
     }
 
     /// Every batch job, page by page (`?page=P&page_size=N`, pages from 0) until `total` are read.
@@ -173,7 +173,7 @@ public:
                 "list batch jobs");
             const auto* data = detail::find(reply, "data");
             if (!data || !data->is_array()) throw Session::bad_reply("list batch jobs", "'data' is not an array");
-            for (const auto& j : *data) jobs.push_back(parse_job(j));
+            for (const auto& j : *data) jobs.push_back(session_.redact_job(parse_job(j)));
             const auto total = detail::get_int64(reply, "total").value_or(0);
             if (data->empty() || static_cast<std::int64_t>(jobs.size()) >= total) break;
             if (page > 1'000'000) throw Session::bad_reply("list batch jobs", "the pages do not end");
@@ -215,13 +215,19 @@ public:
         if (job.state == JobState::failed) throw_job_without_results(name, job, id, redacted_error(job));
         const std::string output = detail::get_string(job.raw, "output_file");
         const std::string errors = detail::get_string(job.raw, "error_file");
-        OpenAILinesReader reader(name, id, options, json_wanted(job, options), job.counts.total, job.state, sink);
+        OpenAILinesReader reader(name, id, options, json_wanted(job, options), job.counts.total, job.state, sink,
+                                 session_.redactor());
         if (!output.empty() || !errors.empty()) {
+            std::size_t bytes = 0;
             for (const auto& file : {output, errors}) {
                 if (file.empty()) continue;
-                files().download(file, "download results of " + id, [&](std::string_view chunk) { reader.feed(chunk); });
+                files().download(file, "download results of " + id, [&](std::string_view chunk) {
+                    bytes += chunk.size();
+                    reader.feed(chunk);
+                });
                 reader.finish_stream();
             }
+            if (bytes == 0) throw empty_results_error(name, id);
         } else {
             Json fetched;
             const Json* outputs = detail::find(job.raw, "outputs");

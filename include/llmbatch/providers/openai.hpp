@@ -208,7 +208,7 @@ public:
     /// The job's current status (`GET /batches/{id}`).
     [[nodiscard]] BatchJob get_batch_job(const std::string& job_name) {
         const auto id = job_id(job_name);
-        return parse_batch(session_.call("GET", api_url("batches/" + id), {}, "get batch job " + id));
+        return session_.redact_job(parse_batch(session_.call("GET", api_url("batches/" + id), {}, "get batch job " + id)));
     }
 
     /// Every batch of this key and project, across all pages (`?limit=N&after=<last id>`).
@@ -221,7 +221,7 @@ public:
             const Json page = session_.call("GET", url, {}, "list batch jobs");
             const auto* data = detail::find(page, "data");
             if (!data || !data->is_array()) throw Session::bad_reply("list batch jobs", "'data' is not an array");
-            for (const auto& b : *data) jobs.push_back(parse_batch(b));
+            for (const auto& b : *data) jobs.push_back(session_.redact_job(parse_batch(b)));
             if (!detail::get_bool(page, "has_more") || data->empty()) break;
             std::string last = detail::path_safe_id(detail::get_string(data->back(), "id"), "a batch id");
             if (last == after) throw Session::bad_reply("list batch jobs", "the page cursor does not advance");
@@ -273,12 +273,18 @@ public:
         const bool partial = job.state == JobState::cancelled || job.state == JobState::expired;
         if (job.state == JobState::failed || (output.empty() && errors.empty() && (partial || job.counts.total > 0)))
             throw_job_without_results(name, job, id, session_.redact(job.error ? job.error->message : std::string()));
-        OpenAILinesReader reader(name, id, options, json_wanted(job, options), job.counts.total, job.state, sink);
+        OpenAILinesReader reader(name, id, options, json_wanted(job, options), job.counts.total, job.state, sink,
+                                 session_.redactor());
+        std::size_t bytes = 0;
         for (const auto& file : {output, errors}) {
             if (file.empty()) continue;
-            files().download(file, "download results of " + id, [&](std::string_view chunk) { reader.feed(chunk); });
+            files().download(file, "download results of " + id, [&](std::string_view chunk) {
+                bytes += chunk.size();
+                reader.feed(chunk);
+            });
             reader.finish_stream();
         }
+        if (bytes == 0 && (!output.empty() || !errors.empty())) throw empty_results_error(name, id);
         reader.finish();
         if (config_.delete_input_files_after_fetch && !job.input_file.empty()) (void)files().remove_if_present(job.input_file);
     }

@@ -14,6 +14,11 @@
 #include <string>
 #include <string_view>
 #include <utility>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "llmbatch/model.hpp"
 
 namespace llmbatch {
 
@@ -41,6 +46,47 @@ public:
         for (auto pos = text.find(secret_); pos != std::string::npos; pos = text.find(secret_, pos + mark.size()))
             text.replace(pos, secret_.size(), mark);
         return text;
+    }
+
+    /// Redacts every string (values and object keys) of `json` in place, walking it without
+    /// recursion.
+    void redact_strings(nlohmann::json& json) const {
+        if (secret_.size() < 4) return;
+        std::vector<nlohmann::json*> todo{&json};
+        while (!todo.empty()) {
+            nlohmann::json* node = todo.back();
+            todo.pop_back();
+            if (node->is_string()) {
+                auto& text = node->get_ref<std::string&>();
+                if (text.find(secret_) != std::string::npos) text = (*this)(std::move(text));
+            } else if (node->is_object()) {
+                // Keys holding the secret are renamed (rare: the object is rebuilt only then).
+                std::vector<std::string> leaking;
+                for (const auto& item : node->items())
+                    if (item.key().find(secret_) != std::string::npos) leaking.push_back(item.key());
+                for (const auto& key : leaking) {
+                    nlohmann::json value = std::move((*node)[key]);
+                    node->erase(key);
+                    (*node)[(*this)(key)] = std::move(value);
+                }
+                for (auto& child : *node) todo.push_back(&child);
+            } else if (node->is_array()) {
+                for (auto& child : *node) todo.push_back(&child);
+            }
+        }
+    }
+
+    /// Redacts an error's message, status and details in place.
+    void redact_error(ErrorStatus& error) const {
+        error.message = (*this)(std::move(error.message));
+        error.status = (*this)(std::move(error.status));
+        redact_strings(error.details);
+    }
+
+    /// Redacts the error of `job` and every string of its raw object, in place.
+    void redact_job(BatchJob& job) const {
+        if (job.error) redact_error(*job.error);
+        redact_strings(job.raw);
     }
 
     [[nodiscard]] const std::string& secret() const noexcept { return secret_; }

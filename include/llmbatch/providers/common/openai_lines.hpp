@@ -96,10 +96,11 @@ class OpenAILinesReader {
 public:
     /// `provider` and `job` name the fetch in messages; `json_wanted` is already resolved
     /// (the fetch's option, else what the job recorded, else the provider's default); `total` is
-    /// the job's request count (0 when unknown); `state` is how the job ended.
+    /// the job's request count (0 when unknown); `state` is how the job ended; `redactor` is
+    /// applied to every per-request error.
     OpenAILinesReader(std::string_view provider, std::string job, const FetchOptions& options, bool json_wanted,
-                      std::int64_t total, JobState state, const OutcomeSink& sink)
-        : json_wanted_(json_wanted), join_(provider, std::move(job), options, total, state, sink) {}
+                      std::int64_t total, JobState state, const OutcomeSink& sink, Redactor redactor = {})
+        : json_wanted_(json_wanted), join_(provider, std::move(job), options, total, state, sink, std::move(redactor)) {}
 
     /// Reads the next piece of a results file.
     void feed(std::string_view chunk) {

@@ -5,7 +5,7 @@
 ///
 /// Keys are the requests' indices (`"0"`, `"1"`, ...) unless the caller submitted its own keys,
 /// in which case it passes them (in input order) and they are looked up. Memory: one bit per
-/// request, plus the caller's keys when given.
+/// position that results reached (not per expected request), plus the caller's keys when given.
 
 #include <algorithm>
 #include <charconv>
@@ -28,7 +28,6 @@ public:
         by_key_.reserve(request_keys.size());
         for (std::size_t i = 0; i < request_keys.size(); ++i) by_key_.emplace(request_keys[i], i);
         custom_ = !request_keys.empty();
-        seen_.resize(expected_, false);
     }
 
     /// The input position of a result carrying `key`, or nothing when the key names no request.
@@ -50,7 +49,7 @@ public:
     }
 
     /// The number of positions: the expected count, or more when results named more.
-    [[nodiscard]] std::size_t size() const noexcept { return seen_.size(); }
+    [[nodiscard]] std::size_t size() const noexcept { return std::max(expected_, seen_.size()); }
 
     /// The key of position `index` as submitted.
     [[nodiscard]] std::string key_of(std::size_t index) const {
@@ -63,8 +62,8 @@ public:
     /// Calls `f(index)` for every position without a result, ascending.
     template <class F>
     void for_each_missing(F&& f) const {
-        for (std::size_t i = 0; i < seen_.size(); ++i)
-            if (!seen_[i]) f(i);
+        for (std::size_t i = 0; i < size(); ++i)
+            if (i >= seen_.size() || !seen_[i]) f(i);
     }
 
     /// `key` as a canonical decimal index below `bound` (any bound when 0), else nothing.

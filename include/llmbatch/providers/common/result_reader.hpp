@@ -17,6 +17,7 @@
 #include "llmbatch/detail/json_util.hpp"
 #include "llmbatch/error.hpp"
 #include "llmbatch/model.hpp"
+#include "llmbatch/providers/common/credentials.hpp"
 #include "llmbatch/providers/common/ordering.hpp"
 
 namespace llmbatch {
@@ -61,15 +62,30 @@ inline void require_finished(std::string_view provider, const BatchJob& job, con
                     std::string(to_string(state)));
 }
 
+/// The error for results files that came back empty (not one byte) although the job has
+/// results: the service's fault, worth retrying later, never a job without results.
+[[nodiscard]] inline ProviderError empty_results_error(std::string_view provider, std::string_view job) {
+    return ProviderError(fmt::format("{}: download results of {}: the results file came back empty; try again later",
+                                     provider, job),
+                         ProviderErrorInfo{std::string(provider), 0, {}, "empty results file", true});
+}
+
 /// Joins results to input positions by key, for one fetch of one job.
 class ResultJoin {
 public:
-    /// `provider` and `job` name the fetch in messages; `total` is the job's request count (0 when
-    /// unknown); `state` is how the job ended.
+    /// The most requests a job is believed to hold on the provider's word alone, when the caller
+    /// knows neither the keys nor the count it submitted (no provider takes more in one job).
+    static constexpr std::int64_t max_unverified_total = 1'000'000;
+
+    /// `provider` and `job` name the fetch in messages; `total` is the job's request count as the
+    /// provider reports it (0 when unknown), used only when `options` gives neither the request
+    /// keys nor their count, and then at most `max_unverified_total`; `state` is how the job ended.
     ResultJoin(std::string_view provider, std::string job, const FetchOptions& options, std::int64_t total,
-               JobState state, const OutcomeSink& sink)
-        : provider_(provider), job_(std::move(job)), state_(state), sink_(sink),
-          order_(options.request_keys, static_cast<std::size_t>(std::max<std::int64_t>(total, 0))) {}
+               JobState state, const OutcomeSink& sink, Redactor redactor = {})
+        : provider_(provider), job_(std::move(job)), state_(state), sink_(sink), redactor_(std::move(redactor)),
+          order_(options.request_keys, options.request_count != 0
+                                           ? options.request_count
+                                           : static_cast<std::size_t>(std::clamp<std::int64_t>(total, 0, max_unverified_total))) {}
 
     /// The input position of the result on line `line` carrying `key`, marked as answered.
     /// @throws ProviderError when the key names no submitted request or was already answered.
@@ -83,8 +99,11 @@ public:
         return *index;
     }
 
-    /// Hands `outcome` to the sink.
-    void emit(RequestOutcome&& outcome) const { sink_(std::move(outcome)); }
+    /// Hands `outcome` to the sink, its error (message, status and details) redacted.
+    void emit(RequestOutcome&& outcome) const {
+        if (outcome.error) redactor_.redact_error(*outcome.error);
+        sink_(std::move(outcome));
+    }
 
     /// Hands an outcome to every request that had none (see `missing_outcome`).
     void finish() {
@@ -107,6 +126,7 @@ private:
     std::string job_;
     JobState state_;
     const OutcomeSink& sink_;
+    Redactor redactor_;
     ResultOrder order_;
 };
 

@@ -57,6 +57,12 @@ public:
 
     /// `text` without the API key.
     [[nodiscard]] std::string redact(std::string text) const { return redactor_(std::move(text)); }
+    /// `job` with its error and raw object redacted (everything a server said about it).
+    [[nodiscard]] BatchJob redact_job(BatchJob job) const {
+        redactor_.redact_job(job);
+        return job;
+    }
+    [[nodiscard]] const Redactor& redactor() const noexcept { return redactor_; }
 
     /// Sends one authenticated request (a JSON `Content-Type` is added to a body that has none)
     /// and returns the successful response.

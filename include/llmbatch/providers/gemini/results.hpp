@@ -94,9 +94,9 @@ namespace detail {
 class GeminiResultReader {
 public:
     GeminiResultReader(std::string job_name, const FetchOptions& options, bool default_json, std::int64_t total,
-                       JobState state, const OutcomeSink& sink)
+                       JobState state, const OutcomeSink& sink, Redactor redactor = {})
         : keys_(options.request_keys), forced_(options.filter_json), default_json_(default_json),
-          join_("gemini", std::move(job_name), options, total, state, sink) {}
+          join_("gemini", std::move(job_name), options, total, state, sink, std::move(redactor)) {}
 
     /// Reads an `inlinedResponses` holder: by key when every item has a distinct one, else by
     /// position. The items of a non-const holder are moved out of it instead of copied.
