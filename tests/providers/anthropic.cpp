@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <vector>
 
 #include "anthropic/support.hpp"
 
@@ -265,6 +266,36 @@ TEST_CASE("a 529 overloaded_error and a 429 are retried; a create is not repeate
     auto s = make(lost);
     CHECK_THROWS_AS((void)s.create_batch_job({{"a"}}), llmbatch::TransportError);
     CHECK(lost.call_count() == 1);
+}
+
+TEST_CASE("an empty results download is a retryable error; a key echoed in a result line is redacted") {
+    FakeTransport t;
+    t.on("GET", "/v1/messages/batches/b1", json_response(200, batch("b1", "ended", 0, 2)));
+    t.on("GET", "/v1/messages/batches/b1/results", llmbatch::HttpResponse{200, {}, ""});
+    auto p = make(t);
+    try {
+        (void)p.fetch_batch_results("b1");
+        FAIL("expected ProviderError");
+    } catch (const llmbatch::ProviderError& e) {
+        CHECK(e.retryable());
+        CHECK(std::string(e.what()).find("came back empty") != std::string::npos);
+    }
+
+    FakeTransport echo;
+    echo.on("GET", "/v1/messages/batches/b2", json_response(200, batch("b2", "ended", 0, 0, 1)));
+    const Json errored = {{"custom_id", "0"},
+                          {"result",
+                           {{"type", "errored"},
+                            {"error", {{"type", "error"},
+                                       {"error", {{"type", "invalid_request_error"}, {"message", std::string("bad key ") + key}}}}}}}};
+    echo.on("GET", "/v1/messages/batches/b2/results", llmbatch::HttpResponse{200, {}, errored.dump() + "\n"});
+    auto q = make(echo);
+    std::vector<llmbatch::RequestOutcome> seen;
+    q.stream_results_of(q.get_batch_job("b2"), [&](llmbatch::RequestOutcome&& o) { seen.push_back(std::move(o)); });
+    REQUIRE(seen.size() == 1);
+    REQUIRE(seen[0].error);
+    CHECK(seen[0].error->message.find(key) == std::string::npos);
+    CHECK(seen[0].error->message.find("[REDACTED]") != std::string::npos);
 }
 
 TEST_CASE("errors are typed and the API key never appears, even when echoed") {

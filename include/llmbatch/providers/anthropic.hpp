@@ -188,7 +188,7 @@ public:
     /// The batch's current status (`GET /v1/messages/batches/{id}`).
     [[nodiscard]] BatchJob get_batch_job(const std::string& job_name) {
         const auto id = job_id(job_name);
-        return parse_job(session_.call("GET", api_url("messages/batches/" + id), {}, "get batch job " + id));
+        return session_.redact_job(parse_job(session_.call("GET", api_url("messages/batches/" + id), {}, "get batch job " + id)));
     }
 
     /// Every batch, page by page (`?limit=N`, then `&after_id=<last_id>` until `has_more` is false).
@@ -201,7 +201,7 @@ public:
             const Json reply = session_.call("GET", std::move(url), {}, "list batch jobs");
             const auto* data = detail::find(reply, "data");
             if (!data || !data->is_array()) throw Session::bad_reply("list batch jobs", "'data' is not an array");
-            for (const auto& j : *data) jobs.push_back(parse_job(j));
+            for (const auto& j : *data) jobs.push_back(session_.redact_job(parse_job(j)));
             const auto* more = detail::find(reply, "has_more");
             if (!more || !more->is_boolean() || !more->get<bool>() || data->empty()) break;
             std::string last = detail::get_string(reply, "last_id");
@@ -265,10 +265,15 @@ public:
         const std::string url = detail::get_string(job.raw, "results_url");
         if (url.empty()) throw_job_without_results(name, job, id, "the batch has no results_url (its results may be archived)");
         AnthropicResultsReader reader(id, options, options.filter_json.value_or(config_.generation.filter_json),
-                                      job.counts.total, job.state, sink);
+                                      job.counts.total, job.state, sink, session_.redactor());
         HttpRequest request{"GET", url, {}, {}};
         request.headers.set("Accept", "application/binary");
-        session_.download(std::move(request), "download results of " + id, [&](std::string_view chunk) { reader.feed(chunk); });
+        std::size_t bytes = 0;
+        session_.download(std::move(request), "download results of " + id, [&](std::string_view chunk) {
+            bytes += chunk.size();
+            reader.feed(chunk);
+        });
+        if (bytes == 0 && job.counts.total > 0) throw empty_results_error(name, id);
         reader.finish();
     }
 

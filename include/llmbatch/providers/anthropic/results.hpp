@@ -71,10 +71,11 @@ namespace llmbatch {
 /// Turns result lines into outcomes in a sink, each placed by its `custom_id`.
 class AnthropicResultsReader {
 public:
+    /// `redactor` removes the API key from every error a result line carries.
     AnthropicResultsReader(std::string job, const FetchOptions& options, bool json_wanted, std::int64_t total,
-                           JobState state, const OutcomeSink& sink)
+                           JobState state, const OutcomeSink& sink, Redactor redactor = {})
         : json_wanted_(json_wanted), keys_(options.request_keys), ids_options_(with_ids(options)),
-          join_("anthropic", std::move(job), ids_options_, total, state, sink) {}
+          join_("anthropic", std::move(job), ids_options_, total, state, sink, std::move(redactor)) {}
 
     /// Reads the next piece of the stream.
     void feed(std::string_view chunk) {
