@@ -33,8 +33,9 @@ void expect_typed_errors(F&& f) {
     return {reinterpret_cast<const char*>(data), size};
 }
 
-/// A directory of this process (on tmpfs when there is one: the library syncs every file it
-/// commits), removed at exit.
+/// A fresh directory for one input (on tmpfs when there is one: the library syncs every file it
+/// commits), removed with its content when done. Per input, not per process: libFuzzer ends a
+/// timed run without running static destructors.
 class ScratchDir {
 public:
     ScratchDir() {
@@ -55,11 +56,6 @@ public:
     }
 
     [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
-
-    /// Empties the directory, so each input starts from the same place.
-    void clear() const {
-        for (const auto& entry : std::filesystem::directory_iterator(path_)) std::filesystem::remove_all(entry.path());
-    }
 
     /// Writes `bytes` to `name` in the directory and returns its path.
     [[nodiscard]] std::filesystem::path write(const std::string& name, std::string_view bytes) const {

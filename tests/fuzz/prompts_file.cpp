@@ -9,7 +9,7 @@
 #include "fuzz_support.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    static const llmbatch_fuzz::ScratchDir dir;
+    const llmbatch_fuzz::ScratchDir dir;
     const auto path = dir.write("prompts.jsonl", llmbatch_fuzz::as_text(data, size));
     llmbatch_fuzz::expect_typed_errors([&] {
         const auto file = llmbatch::cli::load_prompts(path);

@@ -28,9 +28,8 @@ llmbatch::BatchResults two_outcomes() {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    static const llmbatch_fuzz::ScratchDir dir;
     static const llmbatch::BatchResults results = two_outcomes();
-    dir.clear();
+    const llmbatch_fuzz::ScratchDir dir;
     (void)dir.write("History/h.md.jsonl", llmbatch_fuzz::as_text(data, size));
     llmbatch::ResultStore store(dir.path());
     llmbatch::TrackedJob job;

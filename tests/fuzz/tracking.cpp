@@ -33,11 +33,10 @@ void read_all(const llmbatch::JobTracker& tracker, std::chrono::system_clock::ti
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
-    static const llmbatch_fuzz::ScratchDir dir;
     if (size < 1) return 0;
     const bool state_under_test = (data[0] & 1u) != 0, other_absent = (data[0] & 2u) != 0;
     const auto input = llmbatch_fuzz::as_text(data + 1, size - 1);
-    dir.clear();
+    const llmbatch_fuzz::ScratchDir dir;
     const auto tracking_file = dir.path() / "batch_jobs.json", state_file = dir.path() / "batch_state.json";
     if (state_under_test || !other_absent) (void)dir.write("batch_jobs.json", state_under_test ? empty_tracking : input);
     if (!state_under_test || !other_absent) (void)dir.write("batch_state.json", state_under_test ? input : empty_state);
