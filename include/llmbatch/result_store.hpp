@@ -401,6 +401,12 @@ private:
                                               "string \"job\"). The file was left unchanged; fix or move it.",
                                               file.string(), number),
                                   file, number);
+        // The store writes a value up to max_json_depth levels deep two levels down (error.details).
+        if (detail::nests_deeper_than(line, detail::max_json_depth + 2))
+            throw ResultFileError(fmt::format("Results file '{}', line {}, nests deeper than {} levels. The file was "
+                                              "left unchanged; fix or move it.",
+                                              file.string(), number, detail::max_json_depth + 2),
+                                  file, number);
         return line;
     }
 

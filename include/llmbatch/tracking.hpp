@@ -49,6 +49,7 @@
 #include <nlohmann/json.hpp>
 
 #include "llmbatch/detail/file_io.hpp"
+#include "llmbatch/detail/json_util.hpp"
 #include "llmbatch/detail/time.hpp"
 #include "llmbatch/error.hpp"
 
@@ -388,6 +389,8 @@ private:
             corrupt(kind, file, text->empty() ? std::string("it is empty") : fmt::format("it is not valid JSON ({})", e.what()));
         }
         if (!doc.is_object()) corrupt(kind, file, "it is not a JSON object");
+        if (detail::nests_deeper_than(doc))  // copying or writing it back would recurse once per level
+            corrupt(kind, file, fmt::format("it nests deeper than {} levels", detail::max_json_depth));
         const auto* fmt_field = member_of(doc, "format");
         if (!fmt_field || !fmt_field->is_string() || fmt_field->get<std::string>() != format)
             corrupt(kind, file, fmt::format("it is not an llmbatch file (\"format\" should be \"{}\")", format));

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# Proves that llmbatch can be used by another project in the two supported ways:
-#   a. as a meson subproject (subprojects/llmbatch), and
-#   b. through pkg-config after `meson install`, from meson and from a plain compiler command.
+# Proves that llmbatch can be used by another project in the three supported ways:
+#   a. as a meson subproject (subprojects/llmbatch),
+#   b. through pkg-config after `meson install`, from meson and from a plain compiler command, and
+#   c. through the CMake package config after `meson install` (find_package(llmbatch CONFIG)).
 # Usage: run.sh <llmbatch source root>
 # The compiler is taken from $CXX (default: c++). Everything happens in a temporary
 # directory that is removed on exit.
@@ -102,5 +103,29 @@ step "pkg-config/meson: run" "$tmp/pc/build/llmbatch-consumer"
 step "pkg-config/plain: compile" "${cxx_cmd[@]}" -std=c++20 -Wall -Wextra -Wpedantic -Werror \
     $cflags "$tmp/pc/main.cpp" $libs -o "$tmp/pc/consumer-plain"
 step "pkg-config/plain: run" "$tmp/pc/consumer-plain"
+
+# c. Installed, through CMake's find_package. The project asks for llmbatch 0.1, warnings are errors
+#    (the compiler's through the project's -Werror, CMake's own through -Werror=dev).
+cmake_opts=(-DCMAKE_PREFIX_PATH="$prefix" -Werror=dev -Werror=deprecated)
+mkdir -p "$tmp/cmake"
+cp "$consumer/CMakeLists.txt" "$consumer/main.cpp" "$tmp/cmake/"
+step "cmake: configure" cmake -S "$tmp/cmake" -B "$tmp/cmake/build" "${cmake_opts[@]}"
+check "cmake: llmbatch $project_version was found in the prefix" \
+    grep -qF "llmbatch $project_version found in $prefix/" "$log"
+step "cmake: compile" cmake --build "$tmp/cmake/build" -j2
+step "cmake: run" "$tmp/cmake/build/llmbatch-consumer"
+
+# The version file refuses a newer minor version than the installed one.
+IFS=. read -r major minor _ <<<"$project_version"
+newer="$major.$((minor + 1))"
+mkdir -p "$tmp/cmake-newer"
+cp "$consumer/main.cpp" "$tmp/cmake-newer/"
+sed "s/find_package(llmbatch [0-9.]* /find_package(llmbatch $newer /" "$consumer/CMakeLists.txt" \
+    >"$tmp/cmake-newer/CMakeLists.txt"
+check "cmake: the project under test asks for a version (sed changed it to $newer)" \
+    grep -qF "find_package(llmbatch $newer " "$tmp/cmake-newer/CMakeLists.txt"
+check "cmake: find_package(llmbatch $newer) fails against $project_version" \
+    bash -c '! cmake -S "$1" -B "$1/build" "${@:2}" >"$1/log" 2>&1 && grep -q "not accepted" "$1/log"' \
+    _ "$tmp/cmake-newer" "${cmake_opts[@]}"
 
 echo "consumer checks passed"

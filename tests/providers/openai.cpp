@@ -344,3 +344,18 @@ TEST_CASE("typed errors; the API key never appears in a message, even when the s
 }
 
 }  // TEST_SUITE
+
+TEST_SUITE("providers") {
+
+TEST_CASE("a unix time past what a time point holds reads as absent") {
+    Json b = batch("batch_1", "completed", 2, 2, 0, "file-out");
+    b["created_at"] = 17672256200;           // the year 2530: nanoseconds since 1970 overflow 64 bits
+    b["expires_at"] = 9223372036854775807;   // the largest int64
+    const auto job = OpenAI::parse_batch(b);
+    CHECK_FALSE(job.create_time.has_value());
+    CHECK_FALSE(job.expire_time.has_value());
+    REQUIRE(job.end_time.has_value());  // the times in range still read
+    CHECK(*job.end_time == std::chrono::system_clock::time_point(std::chrono::seconds(1767229185)));
+}
+
+}  // TEST_SUITE

@@ -409,3 +409,23 @@ TEST_CASE("a number out of range in a results file is a ResultFileError naming t
     }
     CHECK_THROWS_AS((void)store.failed_request_indices("s", "j"), ResultFileError);
 }
+
+TEST_SUITE("unit") {
+TEST_CASE("a results line nested deeper than the store writes is a ResultFileError, not a stack overflow") {
+    TempDir dir;
+    ResultStore store(dir.path);
+    const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+    const std::string text = R"({"job":"a","status":"error","request_index":0,"value":null})" "\n"
+                             R"({"job":"a","status":"ok","request_index":1,"value":)" + deep + "}\n";
+    write_plain(store.path_for("s"), text);
+    try {
+        (void)store.load("s");
+        FAIL("expected ResultFileError");
+    } catch (const ResultFileError& e) {
+        CHECK(e.line() == 2);
+        CHECK(std::string(e.what()).find("nests deeper than 514 levels") != std::string::npos);
+    }
+    CHECK_THROWS_AS((void)store.failed_request_indices("s", "a"), ResultFileError);
+    CHECK(slurp(store.path_for("s")) == text);
+}
+}  // TEST_SUITE

@@ -694,3 +694,30 @@ TEST_SUITE("unit") {
         CHECK(sequences.size() == 400);
     }
 }
+
+TEST_SUITE("unit") {
+    TEST_CASE("a tracking or state file nested deeper than the library handles is refused, not a stack overflow") {
+        TempDir dir;
+        const std::string deep = std::string(100000, '[') + std::string(100000, ']');
+        const std::string tracking = R"({"format": "llmbatch-tracking", "version": 1, "note": )" + deep + R"(, "jobs": {}})";
+        write_plain(dir.tracking(), tracking);
+        auto tracker = dir.tracker();
+        CHECK_THROWS_WITH_AS((void)tracker.jobs(), doctest::Contains("nests deeper than 512 levels"), TrackingFileError);
+        CHECK_THROWS_AS(tracker.add(make_job("j")), TrackingFileError);
+        CHECK(slurp(dir.tracking()) == tracking);
+
+        fs::remove(dir.tracking());
+        const std::string state = R"({"format": "llmbatch-state", "version": 1, "sources": {"s": )" + deep + "}}";
+        write_plain(dir.state(), state);
+        CHECK_THROWS_AS((void)tracker.completed_batches("s"), TrackingFileError);
+        CHECK(slurp(dir.state()) == state);
+
+        // As deep as is handled: an unknown field 511 levels deep in a 512-level file is read and kept.
+        fs::remove(dir.state());
+        const std::string kept = std::string(511, '[') + std::string(511, ']');
+        write_plain(dir.tracking(), R"({"format": "llmbatch-tracking", "version": 1, "note": )" + kept + R"(, "jobs": {}})");
+        tracker.add(make_job("j"));
+        CHECK(names_of(tracker.jobs()) == std::vector<std::string>{"j"});
+        CHECK(nlohmann::json::parse(slurp(dir.tracking()))["note"].dump() == kept);
+    }
+}

@@ -105,11 +105,12 @@ namespace llmbatch::detail {
 /// once per level, so deeper input (from a model or a server) is refused rather than handled.
 inline constexpr std::size_t max_json_depth = 512;
 
-/// True when `j` nests arrays and objects more than `limit` levels deep. Walks `j` without
-/// recursion, so any depth is safe to check.
-[[nodiscard]] inline bool nests_deeper_than(const nlohmann::json& j, std::size_t limit = max_json_depth) {
+/// True when `j` (a `nlohmann::json` or `nlohmann::ordered_json`) nests arrays and objects more
+/// than `limit` levels deep. Walks `j` without recursion, so any depth is safe to check.
+template <class BasicJson>
+[[nodiscard]] bool nests_deeper_than(const BasicJson& j, std::size_t limit = max_json_depth) {
     if (!j.is_structured()) return false;
-    std::vector<std::pair<const nlohmann::json*, std::size_t>> todo{{&j, 1}};
+    std::vector<std::pair<const BasicJson*, std::size_t>> todo{{&j, 1}};
     while (!todo.empty()) {
         const auto [node, depth] = todo.back();
         todo.pop_back();

@@ -28,12 +28,15 @@ namespace llmbatch {
 
 namespace detail {
 
-/// A unix-seconds member as a time point; nothing when absent, null or not a number.
+/// A unix-seconds member as a time point; nothing when absent, null, not a number, not positive
+/// or later than a time point holds (about the year 2262).
 [[nodiscard]] inline std::optional<std::chrono::system_clock::time_point> unix_time(const Json& j, std::string_view key) {
     const auto* v = find(j, key);
     if (!v || !v->is_number()) return std::nullopt;
     const auto s = as_int64(*v);
-    if (!s || *s <= 0) return std::nullopt;
+    constexpr auto latest =
+        std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::duration::max()).count();
+    if (!s || *s <= 0 || *s > latest) return std::nullopt;
     return std::chrono::system_clock::time_point(std::chrono::seconds(*s));
 }
 
