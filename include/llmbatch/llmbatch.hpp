@@ -32,3 +32,4 @@
 #include "llmbatch/retry.hpp"
 #include "llmbatch/service.hpp"
 #include "llmbatch/service_types.hpp"
+#include "llmbatch/tracked_create.hpp"

@@ -49,8 +49,10 @@
 #include <nlohmann/json.hpp>
 
 #include "llmbatch/detail/file_io.hpp"
+#include "llmbatch/detail/json_util.hpp"
 #include "llmbatch/detail/time.hpp"
 #include "llmbatch/error.hpp"
+#include "llmbatch/model.hpp"
 
 namespace llmbatch {
 
@@ -101,6 +103,17 @@ struct TrackedJob {
     friend bool operator==(const TrackedJob&, const TrackedJob&) = default;
 };
 
+/// A create recorded before it was sent (`JobTracker::begin_create`) whose outcome is not recorded
+/// yet: the job it is to become and the client token sent with it. An open create that outlives
+/// its process (a lost reply, a crash) is settled by `resolve_open_creates` (tracked_create.hpp).
+struct CreateIntent {
+    std::string token{};  ///< the `CreateOptions::client_token` sent with the create
+    /// The job to track once created: `job_name` empty, `created_at` when the create was sent.
+    TrackedJob job{};
+
+    friend bool operator==(const CreateIntent&, const CreateIntent&) = default;
+};
+
 /// The tracking or state file cannot be used: not JSON, not an llmbatch file, a field of the
 /// wrong type, a missing field, an unknown status, or a newer format version. The file is left
 /// exactly as it was.
@@ -141,6 +154,10 @@ private:
 ///                   "completed_at": null, "sequence": 0}}}
 /// {"format": "llmbatch-state", "version": 1, "sources": {"History/h.md": {"completed_batches": [0, 2]}}}
 /// @endcode
+/// While a create is in flight (`begin_create` to `finish_create` / `abandon_create`), the
+/// tracking file also holds it under `"creating"`, keyed by its client token:
+/// `"creating": {"k3v9...": {"provider": "gemini", "source": "History/h.md", "batch_index": 1,
+/// "created_at": "2025-03-01T09:31:00Z", "labels": {}, "request_keys": ["10", "11"]}}`.
 /// `sequence` numbers the jobs in creation order (jobs without one, e.g. written by hand, come
 /// first, in file order). Fields this version does not know, in a job or
 /// at the top level, are kept when the file is rewritten. Files are created on the first change
@@ -232,32 +249,86 @@ public:
         check_job(job);
         detail::FileLock lock(tracking_file_);
         auto [doc, existing] = read_tracking_for_change();
-        std::int64_t next_sequence = 0;
-        for (const auto& e : existing) {
+        for (const auto& e : existing)
             if (e.job_name == job.job_name)
                 throw InvalidArgument(fmt::format("Job '{}' is already tracked (batch {} of '{}', {}).", job.job_name,
                                                   e.batch_index, e.source, to_string(e.status)));
-            if (!force && e.status == TrackedStatus::pending && e.source == job.source && e.batch_index == job.batch_index)
-                throw DuplicateJobError(
-                    fmt::format("Batch {} of '{}' already has a pending job, '{}'; wait for it or cancel it, or "
-                                "force a second job.",
-                                job.batch_index, job.source, e.job_name),
-                    e.job_name);
-        }
-        for (const auto& [name, raw] : doc.at("jobs").items())
-            if (const auto seq = sequence_of(raw)) {
-                if (*seq == INT64_MAX)
-                    corrupt("Tracking file", tracking_file_,
-                            fmt::format("job '{}': \"sequence\" is {}, so no job can follow it", name, *seq));
-                next_sequence = std::max(next_sequence, *seq + 1);
-            }
-        next_sequence = std::max(next_sequence, static_cast<std::int64_t>(existing.size()));
-        Ordered raw = Ordered::object();
-        store_job(job, raw);
-        raw["sequence"] = next_sequence;
-        doc["jobs"][job.job_name] = std::move(raw);
+        if (!force) refuse_duplicate(doc, existing, job);
+        insert_job(doc, existing, std::move(job));
         write(tracking_file_, doc);
     }
+
+    // ----- creates in flight -----
+
+    /// The creates recorded by `begin_create` and not yet finished or abandoned, oldest first.
+    [[nodiscard]] std::vector<CreateIntent> open_creates() const { return parse_intents(read_tracking().doc); }
+
+    /// Records, before a create is sent, that batch `intent.job.batch_index` of `intent.job.source`
+    /// is being created with client token `intent.token`. Until `finish_create` or
+    /// `abandon_create`, the batch counts as taken: `add` and other `begin_create` calls for it
+    /// are refused (unless forced), so two processes sharing the file never create it twice.
+    /// @throws DuplicateJobError when the batch has a pending job or an open create, unless
+    ///         `force`; InvalidArgument for a token that is not `client_token_valid` or already
+    ///         open, or a negative batch index.
+    void begin_create(const CreateIntent& intent, bool force = false) {
+        if (!client_token_valid(intent.token))
+            throw InvalidArgument("A create needs a client token of 1 to 64 characters of [A-Za-z0-9_-].");
+        if (intent.job.batch_index < 0)
+            throw InvalidArgument(fmt::format("Batch index {} of '{}': batch indices start at 0.", intent.job.batch_index,
+                                              intent.job.source));
+        detail::FileLock lock(tracking_file_);
+        auto [doc, existing] = read_tracking_for_change();
+        if (doc.contains("creating") && doc["creating"].contains(intent.token))
+            throw InvalidArgument(fmt::format("A create with client token '{}' is already open.", intent.token));
+        if (!force) refuse_duplicate(doc, existing, intent.job);
+        if (!doc.contains("creating")) doc["creating"] = Ordered::object();
+        Ordered raw = Ordered::object();
+        store_job(intent.job, raw);
+        for (const auto* key : {"job_name", "status", "error_message", "completed_at"}) raw.erase(key);
+        doc["creating"][intent.token] = std::move(raw);
+        write(tracking_file_, doc);
+    }
+
+    /// Records that the create with client token `token` made job `job_name`: the job is tracked
+    /// (as `add` would, with no duplicate check: the batch was reserved) and the create closed, in
+    /// one write. When `job_name` is already tracked for the same batch, the create is just closed.
+    /// @returns the job as tracked.
+    /// @throws InvalidArgument when no create is open under `token`, `job_name` is empty, or it
+    ///         is tracked for another batch (the create then stays open).
+    TrackedJob finish_create(const std::string& token, const std::string& job_name) {
+        if (job_name.empty()) throw InvalidArgument("A tracked job needs a job name.");
+        detail::FileLock lock(tracking_file_);
+        auto [doc, existing] = read_tracking_for_change();
+        auto intent = intent_in(doc, token);
+        doc["creating"].erase(token);
+        if (doc["creating"].empty()) doc.erase("creating");
+        for (const auto& e : existing)
+            if (e.job_name == job_name) {
+                if (e.source != intent.job.source || e.batch_index != intent.job.batch_index)
+                    throw InvalidArgument(fmt::format("Job '{}' is already tracked for batch {} of '{}', not for batch {} "
+                                                      "of '{}' (client token '{}').",
+                                                      job_name, e.batch_index, e.source, intent.job.batch_index,
+                                                      intent.job.source, token));
+                write(tracking_file_, doc);
+                return e;
+            }
+        intent.job.job_name = job_name;
+        insert_job(doc, existing, intent.job);
+        write(tracking_file_, doc);
+        return intent.job;
+    }
+
+    /// Records that the create with client token `token` made no job (no effect when no create
+    /// is open under `token`).
+    void abandon_create(const std::string& token) {
+        detail::FileLock lock(tracking_file_);
+        auto doc = read_tracking_for_change().doc;
+        if (!doc.contains("creating") || !doc["creating"].contains(token)) return;
+        doc["creating"].erase(token);
+        if (doc["creating"].empty()) doc.erase("creating");
+        write(tracking_file_, doc);
+    }
+
 
     /// Applies `change` to the job named `job_name` and saves it. Nothing is saved when `change`
     /// throws. `change` must not rename the job.
@@ -460,6 +531,76 @@ private:
         detail::atomic_write_file(file, text);
     }
 
+    // ----- creates in flight -----
+
+    /// Throws DuplicateJobError when `job`'s batch has a pending job or an open create.
+    void refuse_duplicate(const Ordered& doc, const std::vector<TrackedJob>& existing, const TrackedJob& job) const {
+        for (const auto& e : existing)
+            if (e.status == TrackedStatus::pending && e.source == job.source && e.batch_index == job.batch_index)
+                throw DuplicateJobError(
+                    fmt::format("Batch {} of '{}' already has a pending job, '{}'; wait for it or cancel it, or "
+                                "force a second job.",
+                                job.batch_index, job.source, e.job_name),
+                    e.job_name);
+        for (const auto& open : parse_intents(doc))
+            if (open.job.source == job.source && open.job.batch_index == job.batch_index)
+                throw DuplicateJobError(
+                    fmt::format("Batch {} of '{}' is being created (client token '{}', sent {}) and its outcome is not "
+                                "recorded yet; settle it first (it is looked up at {} when batches are created again), "
+                                "or force a second job.",
+                                job.batch_index, job.source, open.token, detail::format_rfc3339(open.job.created_at, false),
+                                open.job.provider),
+                    std::string());
+    }
+
+    /// Adds `job` to `doc` with the next sequence number (the lock is held).
+    void insert_job(Ordered& doc, const std::vector<TrackedJob>& existing, TrackedJob job) const {
+        std::int64_t next_sequence = 0;
+        for (const auto& [name, raw] : doc.at("jobs").items())
+            if (const auto seq = sequence_of(raw)) {
+                if (*seq == INT64_MAX)
+                    corrupt("Tracking file", tracking_file_,
+                            fmt::format("job '{}': \"sequence\" is {}, so no job can follow it", name, *seq));
+                next_sequence = std::max(next_sequence, *seq + 1);
+            }
+        next_sequence = std::max(next_sequence, static_cast<std::int64_t>(existing.size()));
+        Ordered raw = Ordered::object();
+        store_job(job, raw);
+        raw["sequence"] = next_sequence;
+        doc["jobs"][job.job_name] = std::move(raw);
+    }
+
+    /// The open create `token` of `doc`.
+    /// @throws InvalidArgument when there is none.
+    [[nodiscard]] CreateIntent intent_in(const Ordered& doc, const std::string& token) const {
+        for (auto& intent : parse_intents(doc))
+            if (intent.token == token) return std::move(intent);
+        throw InvalidArgument(fmt::format("No create with client token '{}' is open in '{}'.", token, tracking_file_.string()));
+    }
+
+    /// The open creates of a document, oldest first (checked: a broken entry is a corrupt file).
+    [[nodiscard]] std::vector<CreateIntent> parse_intents(const Ordered& doc) const {
+        std::vector<CreateIntent> out;
+        const auto* creating = member_of(doc, "creating");
+        if (!creating || creating->is_null()) return out;
+        if (!creating->is_object()) corrupt("Tracking file", tracking_file_, "\"creating\" is not an object");
+        for (const auto& [token, raw] : creating->items()) {
+            if (!client_token_valid(token))
+                corrupt("Tracking file", tracking_file_, fmt::format("open create '{}': not a client token", detail::excerpt(token, 80)));
+            Ordered named = raw;
+            if (named.is_object()) {
+                named["job_name"] = "";
+                named["status"] = "pending";
+            }
+            CreateIntent intent{token, parse_job("", named, "open create '" + token + "'")};
+            out.push_back(std::move(intent));
+        }
+        std::stable_sort(out.begin(), out.end(),
+                         [](const CreateIntent& a, const CreateIntent& b) { return a.job.created_at < b.job.created_at; });
+        return out;
+    }
+
+
     // ----- jobs -----
 
     static void check_job(const TrackedJob& job) {
@@ -499,8 +640,10 @@ private:
         return out;
     }
 
-    [[nodiscard]] TrackedJob parse_job(const std::string& name, const Ordered& raw) const {
-        auto bad = [&](const std::string& what) { corrupt("Tracking file", tracking_file_, fmt::format("job '{}': {}", name, what)); };
+    /// Reads one job entry (`what` names it in errors; default: `job '<name>'`).
+    [[nodiscard]] TrackedJob parse_job(const std::string& name, const Ordered& raw, std::string what_entry = {}) const {
+        if (what_entry.empty()) what_entry = fmt::format("job '{}'", name);
+        auto bad = [&](const std::string& what) { corrupt("Tracking file", tracking_file_, fmt::format("{}: {}", what_entry, what)); };
         if (!raw.is_object()) bad("it is not an object");
         auto required_string = [&](std::string_view key) -> std::string {
             const auto* v = member_of(raw, key);
