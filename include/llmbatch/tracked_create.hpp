@@ -52,6 +52,7 @@
 #include "llmbatch/error.hpp"
 #include "llmbatch/model.hpp"
 #include "llmbatch/service_types.hpp"
+#include "llmbatch/job_store.hpp"
 #include "llmbatch/tracking.hpp"
 
 namespace llmbatch {
@@ -141,8 +142,8 @@ namespace detail {
 }
 
 /// Settles `intents` (all of provider `provider`) against one listing of its jobs.
-template <class Service, Clock C>
-std::vector<SettledCreate> settle_creates(Service& service, JobTracker& tracker, C& clock, const std::string& provider,
+template <class Service, JobStore Store, Clock C>
+std::vector<SettledCreate> settle_creates(Service& service, Store& tracker, C& clock, const std::string& provider,
                                           const std::vector<CreateIntent>& intents, const TrackedCreateOptions& options) {
     std::vector<SettledCreate> out;
     std::vector<BatchJob> listed;
@@ -205,8 +206,8 @@ std::vector<SettledCreate> settle_creates(Service& service, JobTracker& tracker,
 
 /// Settles every open create of `tracker` (see the file comment), one listing per provider.
 /// Errors reaching a provider leave its creates open (`in_doubt`); file errors are thrown.
-template <class Service, Clock C>
-std::vector<SettledCreate> resolve_open_creates(Service& service, JobTracker& tracker, C& clock,
+template <class Service, JobStore Store, Clock C>
+std::vector<SettledCreate> resolve_open_creates(Service& service, Store& tracker, C& clock,
                                                 const TrackedCreateOptions& options = {}) {
     std::map<std::string, std::vector<CreateIntent>> by_provider;
     for (auto& intent : tracker.open_creates()) by_provider[intent.job.provider].push_back(std::move(intent));
@@ -226,8 +227,8 @@ std::vector<SettledCreate> resolve_open_creates(Service& service, JobTracker& tr
 ///         `CreateInDoubt` when it may have made one that was not found; FileError or
 ///         TrackingFileError when the tracking file cannot be written (before sending: nothing
 ///         was sent; after: the create stays open and is settled by the next resolve).
-template <class Service, Clock C, class Payload>
-TrackedCreate create_tracked_job(Service& service, JobTracker& tracker, C& clock, std::string_view provider, TrackedJob job,
+template <class Service, JobStore Store, Clock C, class Payload>
+TrackedCreate create_tracked_job(Service& service, Store& tracker, C& clock, std::string_view provider, TrackedJob job,
                                  const Payload& payload, const TrackedCreateOptions& options = {}) {
     CreateOptions create = options.create;
     if (create.client_token.empty()) create.client_token = make_client_token();
@@ -261,10 +262,10 @@ TrackedCreate create_tracked_job(Service& service, JobTracker& tracker, C& clock
         if (settled.settlement == CreateSettlement::not_created) throw;
         throw CreateInDoubt(
             fmt::format("The reply to the create of batch {} of '{}' was lost ({}), so it may have made a job at {}. {} "
-                        "The create stays recorded in '{}' under client token '{}': creating batches again first looks "
+                        "The create stays recorded in {} under client token '{}': creating batches again first looks "
                         "for its job and tracks it, or creates the batch when {} shows no such job after the settling "
                         "time.",
-                        job.batch_index, job.source, reason, provider, settled.detail, tracker.tracking_file().string(),
+                        job.batch_index, job.source, reason, provider, settled.detail, tracker.description(),
                         intent.token, provider),
             intent, settled.decidable_after);
     }

@@ -190,6 +190,8 @@ public:
 
     [[nodiscard]] const std::filesystem::path& tracking_file() const noexcept { return tracking_file_; }
     [[nodiscard]] const std::filesystem::path& state_file() const noexcept { return state_file_; }
+    /// What messages call this store: the tracking file's path.
+    [[nodiscard]] std::string description() const { return tracking_file_.string(); }
 
     // ----- reading -----
 

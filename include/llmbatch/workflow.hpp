@@ -37,6 +37,7 @@
 
 #include "llmbatch/clock.hpp"
 #include "llmbatch/error.hpp"
+#include "llmbatch/job_store.hpp"
 #include "llmbatch/model.hpp"
 #include "llmbatch/result_store.hpp"
 #include "llmbatch/tracking.hpp"
@@ -102,8 +103,8 @@ namespace detail {
 /// to `store`, and updates `tracker`. Times come from `clock.utc_now()`.
 /// @throws InvalidArgument for a bad selection (nothing is changed then); errors from the
 ///         tracking or result files propagate (those files stay intact).
-template <class Service, Clock ClockT>
-FetchReport fetch_tracked_jobs(Service& service, JobTracker& tracker, ResultStore& store, const FetchSelection& selection,
+template <class Service, JobStore Store, Clock ClockT>
+FetchReport fetch_tracked_jobs(Service& service, Store& tracker, ResultStore& store, const FetchSelection& selection,
                                ClockT& clock, const LineSink& out = {}) {
     auto say = [&](std::string_view line) {
         if (out) out(line);
@@ -146,7 +147,7 @@ FetchReport fetch_tracked_jobs(Service& service, JobTracker& tracker, ResultStor
             }
         }
         if (!unknown.empty())
-            throw InvalidArgument(fmt::format("Unknown job name(s), not in {}: {}", tracker.tracking_file().string(),
+            throw InvalidArgument(fmt::format("Unknown job name(s), not in {}: {}", tracker.description(),
                                               fmt::join(unknown, ", ")));
         if (selection.all_pending)
             for (auto& job : tracker.pending())

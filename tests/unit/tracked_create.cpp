@@ -27,7 +27,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-using llmbatch::CreateIntent;
 using llmbatch::JobTracker;
 using llmbatch::TrackedJob;
 using llmbatch::testing::GeminiEmulator;
@@ -78,38 +77,23 @@ nlohmann::json read_json(const fs::path& file) {
 
 TEST_SUITE("unit") {
 
-TEST_CASE("tracker: a create in flight is recorded, reserves its batch, and becomes a job in one write") {
+TEST_CASE("tracker: a create in flight is kept under \"creating\" in the tracking file until it is settled") {
     llmbatch_test::TempDir tmp("llmbatch-intent", true);
     JobTracker tracker(tmp.path / "jobs.json", tmp.path / "state.json");
     tracker.begin_create({"token-a", batch(0)});
-    const auto raw = read_json(tracker.tracking_file());
+    auto raw = read_json(tracker.tracking_file());
     REQUIRE(raw.contains("creating"));
-    CHECK(raw["creating"]["token-a"]["source"] == "notes/a.md");
-    CHECK(raw["creating"]["token-a"]["request_keys"] == nlohmann::json::array({"k0", "k1"}));
-    CHECK_FALSE(raw["creating"]["token-a"].contains("job_name"));
-    REQUIRE(tracker.open_creates().size() == 1);
-    CHECK(tracker.open_creates().front() == CreateIntent{"token-a", batch(0)});
-    CHECK(tracker.jobs().empty());
-
-    // The batch is taken: neither a job nor a second create may claim it, unless forced.
-    auto job = batch(0);
-    job.job_name = "batches/other";
-    CHECK_THROWS_AS(tracker.add(job), llmbatch::DuplicateJobError);
-    CHECK_THROWS_AS(tracker.begin_create({"token-b", batch(0)}), llmbatch::DuplicateJobError);
-    CHECK_THROWS_AS(tracker.begin_create({"token-a", batch(1)}), llmbatch::InvalidArgument);  // token in use
-    CHECK_THROWS_AS(tracker.begin_create({"bad token", batch(1)}), llmbatch::InvalidArgument);
-    tracker.begin_create({"token-b", batch(0)}, true);
-    tracker.abandon_create("token-b");
-    tracker.abandon_create("token-b");  // no effect the second time
-
-    const auto tracked = tracker.finish_create("token-a", "batches/abc");
-    CHECK(tracked.job_name == "batches/abc");
-    CHECK(tracked.request_keys == std::vector<std::string>{"k0", "k1"});
-    CHECK(tracker.open_creates().empty());
-    CHECK_FALSE(read_json(tracker.tracking_file()).contains("creating"));
-    REQUIRE(tracker.jobs().size() == 1);
-    CHECK(tracker.jobs().front() == tracked);
-    CHECK_THROWS_AS(tracker.finish_create("token-a", "batches/abc"), llmbatch::InvalidArgument);  // closed
+    CHECK(raw["creating"]["token-a"] == nlohmann::json{{"provider", "gemini"},
+                                                       {"source", "notes/a.md"},
+                                                       {"batch_index", 0},
+                                                       {"created_at", "2026-01-01T00:00:00Z"},
+                                                       {"labels", nlohmann::json::object()},
+                                                       {"request_keys", {"k0", "k1"}}});
+    CHECK(raw["jobs"].empty());
+    (void)tracker.finish_create("token-a", "batches/abc");
+    raw = read_json(tracker.tracking_file());
+    CHECK_FALSE(raw.contains("creating"));
+    CHECK(raw["jobs"]["batches/abc"]["request_keys"] == nlohmann::json::array({"k0", "k1"}));
 }
 
 TEST_CASE("tracker: a broken record of a create in flight makes the file unusable, never half-read") {
