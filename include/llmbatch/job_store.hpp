@@ -46,6 +46,7 @@
 #include <utility>
 #include <vector>
 
+#include "llmbatch/tracked_job.hpp"
 #include "llmbatch/tracking.hpp"
 
 namespace llmbatch {

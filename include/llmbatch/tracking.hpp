@@ -51,97 +51,12 @@
 #include "llmbatch/detail/file_io.hpp"
 #include "llmbatch/detail/json_util.hpp"
 #include "llmbatch/detail/time.hpp"
+#include "llmbatch/detail/store_rules.hpp"
 #include "llmbatch/error.hpp"
 #include "llmbatch/model.hpp"
+#include "llmbatch/tracked_job.hpp"
 
 namespace llmbatch {
-
-/// What became of a tracked job, as far as this program is concerned (not the provider's state).
-enum class TrackedStatus {
-    pending,    ///< submitted; results not yet saved
-    completed,  ///< results saved
-    failed,     ///< the job or the fetch failed; see `TrackedJob::error_message`
-    cancelled,  ///< cancelled by the user
-};
-
-/// The lower-case word stored in the tracking file: `pending`, `completed`, `failed`, `cancelled`.
-[[nodiscard]] constexpr std::string_view to_string(TrackedStatus s) noexcept {
-    switch (s) {
-        case TrackedStatus::pending: return "pending";
-        case TrackedStatus::completed: return "completed";
-        case TrackedStatus::failed: return "failed";
-        case TrackedStatus::cancelled: return "cancelled";
-    }
-    return "pending";
-}
-
-/// The status named by `word` (exactly as `to_string` writes it), or `nullopt`.
-[[nodiscard]] constexpr std::optional<TrackedStatus> parse_tracked_status(std::string_view word) noexcept {
-    for (auto s : {TrackedStatus::pending, TrackedStatus::completed, TrackedStatus::failed, TrackedStatus::cancelled})
-        if (to_string(s) == word) return s;
-    return std::nullopt;
-}
-
-/// One tracked batch job. `source` and `batch_index` say which batch of work it carries, e.g.
-/// batch 2 of `Geography/gcse-geography.md`.
-struct TrackedJob {
-    using TimePoint = std::chrono::system_clock::time_point;
-
-    std::string provider{};        ///< provider name, e.g. `gemini`
-    std::string job_name{};        ///< the provider's job name; unique in a tracking file
-    std::string source{};          ///< what the batch was cut from, e.g. `History/gcse-history.md`
-    std::int64_t batch_index = 0;  ///< which batch of `source` (0-based)
-    /// When the job was created; stored in UTC to the second (a fraction is dropped).
-    TimePoint created_at{};
-    TrackedStatus status = TrackedStatus::pending;
-    std::string error_message{};   ///< why it failed or was cancelled; empty otherwise
-    std::map<std::string, std::string> labels{};  ///< free-form caller data, e.g. `{"subject": "History"}`
-    std::vector<std::string> request_keys{};      ///< the key of each request, in payload order
-    /// When results were last saved (`mark_completed`); stored to the second.
-    std::optional<TimePoint> completed_at{};
-
-    friend bool operator==(const TrackedJob&, const TrackedJob&) = default;
-};
-
-/// A create recorded before it was sent (`JobTracker::begin_create`) whose outcome is not recorded
-/// yet: the job it is to become and the client token sent with it. An open create that outlives
-/// its process (a lost reply, a crash) is settled by `resolve_open_creates` (tracked_create.hpp).
-struct CreateIntent {
-    std::string token{};  ///< the `CreateOptions::client_token` sent with the create
-    /// The job to track once created: `job_name` empty, `created_at` when the create was sent.
-    TrackedJob job{};
-
-    friend bool operator==(const CreateIntent&, const CreateIntent&) = default;
-};
-
-/// The tracking or state file cannot be used: not JSON, not an llmbatch file, a field of the
-/// wrong type, a missing field, an unknown status, or a newer format version. The file is left
-/// exactly as it was.
-class TrackingFileError : public Error {
-public:
-    TrackingFileError(std::string message, std::filesystem::path path)
-        : Error(std::move(message)), path_(std::move(path)) {}
-
-    /// The file that could not be used.
-    [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
-
-private:
-    std::filesystem::path path_;
-};
-
-/// `JobTracker::add` refused a job because a pending job already covers the same batch
-/// (re-running a batch-creating command would otherwise pay twice).
-class DuplicateJobError : public InvalidArgument {
-public:
-    DuplicateJobError(std::string message, std::string existing_job)
-        : InvalidArgument(std::move(message)), existing_job_(std::move(existing_job)) {}
-
-    /// The pending job that covers the batch.
-    [[nodiscard]] const std::string& existing_job() const noexcept { return existing_job_; }
-
-private:
-    std::string existing_job_;
-};
 
 /// Tracks batch jobs in a tracking file and completed batches in a state file.
 ///
@@ -214,13 +129,9 @@ public:
     /// the user's document.
     /// @throws InvalidArgument when `hours` is not a finite number greater than zero.
     [[nodiscard]] std::vector<TrackedJob> select_refetch(double hours, std::chrono::system_clock::time_point now) const {
-        if (!std::isfinite(hours) || !(hours > 0))
-            throw InvalidArgument(fmt::format("The refetch window must be a finite number of hours greater than zero (got {}).", hours));
-        std::vector<TrackedJob> out;
-        for (auto& job : with_status(TrackedStatus::completed)) {
-            const std::chrono::duration<double, std::ratio<3600>> age = now - job.created_at;
-            if (age.count() <= hours) out.push_back(std::move(job));
-        }
+        detail::check_refetch_hours(hours);
+        auto out = with_status(TrackedStatus::completed);
+        std::erase_if(out, [&](const TrackedJob& job) { return !detail::within_refetch(job, hours, now); });
         return out;
     }
 
@@ -252,9 +163,7 @@ public:
         detail::FileLock lock(tracking_file_);
         auto [doc, existing] = read_tracking_for_change();
         for (const auto& e : existing)
-            if (e.job_name == job.job_name)
-                throw InvalidArgument(fmt::format("Job '{}' is already tracked (batch {} of '{}', {}).", job.job_name,
-                                                  e.batch_index, e.source, to_string(e.status)));
+            if (e.job_name == job.job_name) throw detail::already_tracked(e);
         if (!force) refuse_duplicate(doc, existing, job);
         insert_job(doc, existing, std::move(job));
         write(tracking_file_, doc);
@@ -273,15 +182,11 @@ public:
     ///         `force`; InvalidArgument for a token that is not `client_token_valid` or already
     ///         open, or a negative batch index.
     void begin_create(const CreateIntent& intent, bool force = false) {
-        if (!client_token_valid(intent.token))
-            throw InvalidArgument("A create needs a client token of 1 to 64 characters of [A-Za-z0-9_-].");
-        if (intent.job.batch_index < 0)
-            throw InvalidArgument(fmt::format("Batch index {} of '{}': batch indices start at 0.", intent.job.batch_index,
-                                              intent.job.source));
+        detail::check_create_intent(intent);
         detail::FileLock lock(tracking_file_);
         auto [doc, existing] = read_tracking_for_change();
         if (doc.contains("creating") && doc["creating"].contains(intent.token))
-            throw InvalidArgument(fmt::format("A create with client token '{}' is already open.", intent.token));
+            throw detail::token_in_use(intent.token);
         if (!force) refuse_duplicate(doc, existing, intent.job);
         if (!doc.contains("creating")) doc["creating"] = Ordered::object();
         Ordered raw = Ordered::object();
@@ -306,11 +211,7 @@ public:
         if (doc["creating"].empty()) doc.erase("creating");
         for (const auto& e : existing)
             if (e.job_name == job_name) {
-                if (e.source != intent.job.source || e.batch_index != intent.job.batch_index)
-                    throw InvalidArgument(fmt::format("Job '{}' is already tracked for batch {} of '{}', not for batch {} "
-                                                      "of '{}' (client token '{}').",
-                                                      job_name, e.batch_index, e.source, intent.job.batch_index,
-                                                      intent.job.source, token));
+                detail::check_same_batch(e, intent);
                 write(tracking_file_, doc);
                 return e;
             }
@@ -340,8 +241,7 @@ public:
         auto doc = read_tracking_for_change().doc;
         auto job = job_in(doc, job_name);
         change(job);
-        if (job.job_name != job_name)
-            throw InvalidArgument(fmt::format("An update may not rename job '{}' (to '{}').", job_name, job.job_name));
+        if (job.job_name != job_name) throw detail::renamed(job_name, job.job_name);
         check_job(job);
         store_job(job, doc["jobs"][job_name]);
         write(tracking_file_, doc);
@@ -539,20 +439,10 @@ private:
     void refuse_duplicate(const Ordered& doc, const std::vector<TrackedJob>& existing, const TrackedJob& job) const {
         for (const auto& e : existing)
             if (e.status == TrackedStatus::pending && e.source == job.source && e.batch_index == job.batch_index)
-                throw DuplicateJobError(
-                    fmt::format("Batch {} of '{}' already has a pending job, '{}'; wait for it or cancel it, or "
-                                "force a second job.",
-                                job.batch_index, job.source, e.job_name),
-                    e.job_name);
+                throw detail::pending_duplicate(job, e.job_name);
         for (const auto& open : parse_intents(doc))
             if (open.job.source == job.source && open.job.batch_index == job.batch_index)
-                throw DuplicateJobError(
-                    fmt::format("Batch {} of '{}' is being created (client token '{}', sent {}) and its outcome is not "
-                                "recorded yet; settle it first (it is looked up at {} when batches are created again), "
-                                "or force a second job.",
-                                job.batch_index, job.source, open.token, detail::format_rfc3339(open.job.created_at, false),
-                                open.job.provider),
-                    std::string());
+                throw detail::open_create_duplicate(job, open);
     }
 
     /// Adds `job` to `doc` with the next sequence number (the lock is held).
@@ -577,7 +467,7 @@ private:
     [[nodiscard]] CreateIntent intent_in(const Ordered& doc, const std::string& token) const {
         for (auto& intent : parse_intents(doc))
             if (intent.token == token) return std::move(intent);
-        throw InvalidArgument(fmt::format("No create with client token '{}' is open in '{}'.", token, tracking_file_.string()));
+        throw detail::no_open_create(token, tracking_file_.string());
     }
 
     /// The open creates of a document, oldest first (checked: a broken entry is a corrupt file).
@@ -605,12 +495,7 @@ private:
 
     // ----- jobs -----
 
-    static void check_job(const TrackedJob& job) {
-        if (job.job_name.empty()) throw InvalidArgument("A tracked job needs a job name.");
-        if (job.batch_index < 0)
-            throw InvalidArgument(fmt::format("Job '{}' has batch index {}; batch indices start at 0.", job.job_name,
-                                              job.batch_index));
-    }
+    static void check_job(const TrackedJob& job) { detail::check_tracked_job(job); }
 
     [[nodiscard]] static std::optional<std::int64_t> sequence_of(const Ordered& raw) {
         const auto* seq = member_of(raw, "sequence");
@@ -726,7 +611,7 @@ private:
         const auto& jobs = doc.at("jobs");
         const auto it = jobs.find(job_name);
         if (it == jobs.end())
-            throw InvalidArgument(fmt::format("Job '{}' is not tracked in '{}'.", job_name, tracking_file_.string()));
+            throw detail::not_tracked(job_name, tracking_file_.string());
         return parse_job(job_name, *it);
     }
 
@@ -755,11 +640,3 @@ private:
 };
 
 }  // namespace llmbatch
-
-template <>
-struct fmt::formatter<llmbatch::TrackedStatus> : fmt::formatter<std::string_view> {
-    template <class FormatContext>
-    auto format(llmbatch::TrackedStatus s, FormatContext& ctx) const {
-        return fmt::formatter<std::string_view>::format(llmbatch::to_string(s), ctx);
-    }
-};

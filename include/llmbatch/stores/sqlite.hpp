@@ -40,6 +40,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "llmbatch/detail/store_rules.hpp"
 #include "llmbatch/detail/time.hpp"
 #include "llmbatch/error.hpp"
 #include "llmbatch/job_store.hpp"
@@ -88,13 +89,9 @@ public:
 
     /// As `JobTracker::select_refetch`.
     [[nodiscard]] std::vector<TrackedJob> select_refetch(double hours, std::chrono::system_clock::time_point now) const {
-        if (!std::isfinite(hours) || !(hours > 0))
-            throw InvalidArgument(fmt::format("The refetch window must be a finite number of hours greater than zero (got {}).", hours));
-        std::vector<TrackedJob> out;
-        for (auto& job : select_jobs("WHERE status = 'completed'", {})) {
-            const std::chrono::duration<double, std::ratio<3600>> age = now - job.created_at;
-            if (age.count() <= hours) out.push_back(std::move(job));
-        }
+        detail::check_refetch_hours(hours);
+        auto out = select_jobs("WHERE status = 'completed'", {});
+        std::erase_if(out, [&](const TrackedJob& job) { return !detail::within_refetch(job, hours, now); });
         return out;
     }
 
@@ -119,10 +116,8 @@ public:
             "SELECT token, provider, source, batch_index, created_at, labels, request_keys FROM open_creates "
             "ORDER BY created_at, rowid");
         while (q.step()) {
-            CreateIntent intent;
-            intent.token = q.text(0);
-            intent.job = read_job_columns(q, 1, "open create '" + intent.token + "'");
-            out.push_back(std::move(intent));
+            detail::JobRow row{q.text(1), q.text(2), q.integer(3), q.text(4), q.text(5), q.text(6), {}, {}, {}, {}};
+            out.push_back({q.text(0), from_row(row, "open create '" + q.text(0) + "'")});
         }
         return out;
     }
@@ -131,11 +126,9 @@ public:
 
     /// As `JobTracker::add`.
     void add(TrackedJob job, bool force = false) {
-        check_job(job);
+        detail::check_tracked_job(job);
         db_.transaction([&] {
-            if (const auto e = find(job.job_name))
-                throw InvalidArgument(fmt::format("Job '{}' is already tracked (batch {} of '{}', {}).", job.job_name,
-                                                  e->batch_index, e->source, to_string(e->status)));
+            if (const auto e = find(job.job_name)) throw detail::already_tracked(*e);
             if (!force) refuse_duplicate(job);
             insert_job(job);
         });
@@ -146,9 +139,8 @@ public:
         db_.transaction([&] {
             auto job = existing(job_name);
             change(job);
-            if (job.job_name != job_name)
-                throw InvalidArgument(fmt::format("An update may not rename job '{}' (to '{}').", job_name, job.job_name));
-            check_job(job);
+            if (job.job_name != job_name) throw detail::renamed(job_name, job.job_name);
+            detail::check_tracked_job(job);
             write_job(job);
         });
     }
@@ -189,21 +181,23 @@ public:
 
     /// As `JobTracker::begin_create`.
     void begin_create(const CreateIntent& intent, bool force = false) {
-        if (!client_token_valid(intent.token))
-            throw InvalidArgument("A create needs a client token of 1 to 64 characters of [A-Za-z0-9_-].");
-        if (intent.job.batch_index < 0)
-            throw InvalidArgument(fmt::format("Batch index {} of '{}': batch indices start at 0.", intent.job.batch_index,
-                                              intent.job.source));
+        detail::check_create_intent(intent);
         db_.transaction([&] {
             auto q = db_.prepare("SELECT 1 FROM open_creates WHERE token = ?1");
             q.bind(1, intent.token);
-            if (q.step()) throw InvalidArgument(fmt::format("A create with client token '{}' is already open.", intent.token));
+            if (q.step()) throw detail::token_in_use(intent.token);
             if (!force) refuse_duplicate(intent.job);
             auto ins = db_.prepare(
                 "INSERT INTO open_creates (token, provider, source, batch_index, created_at, labels, request_keys) "
                 "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)");
             ins.bind(1, intent.token);
-            bind_job_columns(ins, 2, intent.job);
+            const auto row = detail::to_row(intent.job);
+            ins.bind(2, row.provider);
+            ins.bind(3, row.source);
+            ins.bind(4, row.batch_index);
+            ins.bind(5, row.created_at);
+            ins.bind(6, row.labels);
+            ins.bind(7, row.request_keys);
             ins.run();
         });
     }
@@ -215,11 +209,7 @@ public:
         db_.transaction([&] {
             auto intent = open_create(token);
             if (const auto e = find(job_name)) {
-                if (e->source != intent.job.source || e->batch_index != intent.job.batch_index)
-                    throw InvalidArgument(fmt::format("Job '{}' is already tracked for batch {} of '{}', not for batch {} "
-                                                      "of '{}' (client token '{}').",
-                                                      job_name, e->batch_index, e->source, intent.job.batch_index,
-                                                      intent.job.source, token));
+                detail::check_same_batch(*e, intent);
                 out = *e;
             } else {
                 intent.job.job_name = job_name;
@@ -293,86 +283,23 @@ CREATE TABLE open_creates (
         });
     }
 
-    static void check_job(const TrackedJob& job) {
-        if (job.job_name.empty()) throw InvalidArgument("A tracked job needs a job name.");
-        if (job.batch_index < 0)
-            throw InvalidArgument(fmt::format("Job '{}' has batch index {}; batch indices start at 0.", job.job_name,
-                                              job.batch_index));
-    }
-
     [[nodiscard]] std::vector<TrackedJob> select_jobs(const std::string& where, const std::vector<std::string>& args) const {
         auto q = db_.prepare(fmt::format("SELECT {} FROM jobs {} ORDER BY sequence", job_columns, where));
         for (std::size_t i = 0; i < args.size(); ++i) q.bind(static_cast<int>(i + 1), args[i]);
         std::vector<TrackedJob> out;
         while (q.step()) {
-            const std::string name = q.text(6);
-            auto job = read_job_columns(q, 0, "job '" + name + "'");
-            job.job_name = name;
-            const auto status = parse_tracked_status(q.text(7));
-            if (!status) corrupt("job '" + name + "'", "unknown status");
-            job.status = *status;
-            job.error_message = q.is_null(8) ? std::string() : q.text(8);
-            if (!q.is_null(9)) job.completed_at = time_column(q.text(9), "job '" + name + "'");
-            out.push_back(std::move(job));
+            detail::JobRow row{q.text(0), q.text(1), q.integer(2), q.text(3), q.text(4), q.text(5), q.text(6), q.text(7),
+                               std::nullopt, std::nullopt};
+            if (!q.is_null(8)) row.error_message = q.text(8);
+            if (!q.is_null(9)) row.completed_at = q.text(9);
+            out.push_back(from_row(row, "job '" + row.job_name + "'"));
         }
         return out;
     }
 
-    /// Binds provider, source, batch_index, created_at, labels, request_keys from `first`.
-    static void bind_job_columns(Statement& q, int first, const TrackedJob& job) {
-        q.bind(first, job.provider);
-        q.bind(first + 1, job.source);
-        q.bind(first + 2, job.batch_index);
-        q.bind(first + 3, detail::format_rfc3339(job.created_at, false));
-        nlohmann::json labels = nlohmann::json::object();
-        for (const auto& [k, v] : job.labels) labels[k] = v;
-        q.bind(first + 4, dump(labels));
-        q.bind(first + 5, dump(nlohmann::json(job.request_keys)));
-    }
-
-    /// Reads the columns `bind_job_columns` writes, from column `first`.
-    [[nodiscard]] TrackedJob read_job_columns(Statement& q, int first, const std::string& what) const {
-        TrackedJob job;
-        job.provider = q.text(first);
-        job.source = q.text(first + 1);
-        job.batch_index = q.integer(first + 2);
-        if (job.batch_index < 0) corrupt(what, "a negative batch index");
-        job.created_at = time_column(q.text(first + 3), what);
-        const auto labels = parse(q.text(first + 4), what);
-        const auto keys = parse(q.text(first + 5), what);
-        if (!labels.is_object()) corrupt(what, "labels are not an object");
-        for (const auto& [k, v] : labels.items()) {
-            if (!v.is_string()) corrupt(what, "a label is not a string");
-            job.labels.emplace(k, v.get<std::string>());
-        }
-        if (!keys.is_array()) corrupt(what, "request keys are not an array");
-        for (const auto& k : keys) {
-            if (!k.is_string()) corrupt(what, "a request key is not a string");
-            job.request_keys.push_back(k.get<std::string>());
-        }
-        return job;
-    }
-
-    [[nodiscard]] static std::string dump(const nlohmann::json& j) {
-        try {
-            return j.dump();
-        } catch (const nlohmann::json::type_error& e) {
-            throw InvalidArgument(fmt::format("A job's labels or request keys are not valid UTF-8 ({}).", e.what()));
-        }
-    }
-
-    [[nodiscard]] nlohmann::json parse(const std::string& text, const std::string& what) const {
-        try {
-            return nlohmann::json::parse(text);
-        } catch (const nlohmann::json::exception&) {
-            corrupt(what, "a JSON column is not valid JSON");
-        }
-    }
-
-    [[nodiscard]] std::chrono::system_clock::time_point time_column(const std::string& text, const std::string& what) const {
-        const auto t = detail::parse_rfc3339(text);
-        if (!t) corrupt(what, fmt::format("\"{}\" is not an RFC 3339 time of the years 1678 to 2261", detail::excerpt(text, 80)));
-        return *t;
+    /// The job in a row; a row no store could have written makes the store unusable.
+    [[nodiscard]] TrackedJob from_row(const detail::JobRow& row, const std::string& what) const {
+        return detail::from_row(row, [&](const std::string& why) { corrupt(what, why); });
     }
 
     [[noreturn]] void corrupt(const std::string& what, const std::string& why) const {
@@ -388,20 +315,10 @@ CREATE TABLE open_creates (
             "LIMIT 1");
         q.bind(1, job.source);
         q.bind(2, job.batch_index);
-        if (q.step())
-            throw DuplicateJobError(fmt::format("Batch {} of '{}' already has a pending job, '{}'; wait for it or cancel "
-                                                "it, or force a second job.",
-                                                job.batch_index, job.source, q.text(0)),
-                                    q.text(0));
+        if (q.step()) throw detail::pending_duplicate(job, q.text(0));
         for (const auto& open : open_creates())
             if (open.job.source == job.source && open.job.batch_index == job.batch_index)
-                throw DuplicateJobError(
-                    fmt::format("Batch {} of '{}' is being created (client token '{}', sent {}) and its outcome is not "
-                                "recorded yet; settle it first (it is looked up at {} when batches are created again), "
-                                "or force a second job.",
-                                job.batch_index, job.source, open.token, detail::format_rfc3339(open.job.created_at, false),
-                                open.job.provider),
-                    std::string());
+                throw detail::open_create_duplicate(job, open);
     }
 
     void insert_job(const TrackedJob& job) {
@@ -419,25 +336,31 @@ CREATE TABLE open_creates (
     }
 
     static void bind_all(Statement& q, const TrackedJob& job) {
-        bind_job_columns(q, 1, job);
-        q.bind(7, job.job_name);
-        q.bind(8, std::string(to_string(job.status)));
-        if (job.error_message.empty()) q.bind_null(9);
-        else q.bind(9, job.error_message);
-        if (job.completed_at) q.bind(10, detail::format_rfc3339(*job.completed_at, false));
+        const auto row = detail::to_row(job);
+        q.bind(1, row.provider);
+        q.bind(2, row.source);
+        q.bind(3, row.batch_index);
+        q.bind(4, row.created_at);
+        q.bind(5, row.labels);
+        q.bind(6, row.request_keys);
+        q.bind(7, row.job_name);
+        q.bind(8, row.status);
+        if (row.error_message) q.bind(9, *row.error_message);
+        else q.bind_null(9);
+        if (row.completed_at) q.bind(10, *row.completed_at);
         else q.bind_null(10);
     }
 
     [[nodiscard]] TrackedJob existing(const std::string& job_name) const {
         auto job = find(job_name);
-        if (!job) throw InvalidArgument(fmt::format("Job '{}' is not tracked in '{}'.", job_name, description()));
+        if (!job) throw detail::not_tracked(job_name, description());
         return std::move(*job);
     }
 
     [[nodiscard]] CreateIntent open_create(const std::string& token) const {
         for (auto& intent : open_creates())
             if (intent.token == token) return std::move(intent);
-        throw InvalidArgument(fmt::format("No create with client token '{}' is open in '{}'.", token, description()));
+        throw detail::no_open_create(token, description());
     }
 
     void close_create(const std::string& token) {
