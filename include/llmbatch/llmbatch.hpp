@@ -22,6 +22,7 @@
 #include "llmbatch/concepts.hpp"
 #include "llmbatch/error.hpp"
 #include "llmbatch/http.hpp"
+#include "llmbatch/any_job_store.hpp"
 #include "llmbatch/job_store.hpp"
 #include "llmbatch/json_filter.hpp"
 #include "llmbatch/model.hpp"

@@ -21,6 +21,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "llmbatch/any_job_store.hpp"
 #include "llmbatch/job_store.hpp"
 
 #include "../support/temp_dir.hpp"
@@ -292,6 +293,36 @@ TEST_CASE_TEMPLATE_DEFINE("store: two handles changing one store at once lose no
     CHECK(store.jobs().size() == 2 * per_writer);
     CHECK(store.completed_batches("w0").size() == per_writer / 3);
     CHECK(store.completed_batches("w1").size() == per_writer / 3);
+}
+
+/// Fills `from` with jobs of every status, completion marks (one kept through a refetch reset)
+/// and a create in flight, copies it into `to` (twice: the second copy finds everything there),
+/// and checks `to` then holds the same.
+template <class From, class To>
+void check_copy(From& from, To& to) {
+    from.add(make_job("done", "s", 0));
+    from.mark_completed("done", at(1h));
+    from.add(make_job("refetching", "s", 1));
+    from.mark_completed("refetching", at(2h));
+    from.reset_to_pending("refetching");
+    from.add(make_job("failed", "History/h.md", 0));
+    from.mark_failed("failed", "429 RESOURCE_EXHAUSTED");
+    auto labelled = make_job("pending", "Maths/m.md", 3);
+    labelled.labels = {{"subject", "Maths"}};
+    labelled.request_keys = {"a", "b"};
+    from.add(labelled);
+    from.begin_create({"open-token", make_job("", "Maths/m.md", 4)});
+
+    const auto report = llmbatch::copy_job_store(from, to);
+    CHECK(report.jobs_copied == 4);
+    CHECK(report.completed_batches == 2);
+    CHECK(report.open_creates == 1);
+    CHECK(to.jobs() == from.jobs());
+    CHECK(dump(to) == dump(from));
+    const auto again = llmbatch::copy_job_store(from, to);
+    CHECK(again.jobs_copied == 0);
+    CHECK(again.jobs_already_there == 4);
+    CHECK(dump(to) == dump(from));
 }
 
 }  // namespace store_contract

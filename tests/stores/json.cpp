@@ -36,4 +36,12 @@ TEST_CASE_TEMPLATE_INVOKE(store_contract::store_status, JsonFiles);
 TEST_CASE_TEMPLATE_INVOKE(store_contract::store_refetch, JsonFiles);
 TEST_CASE_TEMPLATE_INVOKE(store_contract::store_creates, JsonFiles);
 TEST_CASE_TEMPLATE_INVOKE(store_contract::store_concurrent, JsonFiles);
+
+TEST_CASE("copy_job_store copies JSON files into other JSON files through AnyJobStore, losing nothing") {
+    llmbatch_test::TempDir a("llmbatch-copy", true), b("llmbatch-copy", true);
+    llmbatch::AnyJobStore from(JsonFiles::open(a.path));
+    llmbatch::AnyJobStore to(JsonFiles::open(b.path));
+    CHECK(from.get<llmbatch::JobTracker>() != nullptr);
+    store_contract::check_copy(from, to);
+}
 }

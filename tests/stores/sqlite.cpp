@@ -114,4 +114,11 @@ TEST_CASE("sqlite store: writers killed at random moments never lose a committed
     for (const auto& name : reported2) CHECK(after.find(name).has_value());
 }
 
+
+TEST_CASE("copy_job_store copies the JSON files into SQLite, losing nothing") {
+    llmbatch_test::TempDir dir("llmbatch-copy", true);
+    llmbatch::JobTracker from(dir.path / "jobs.json", dir.path / "state.json");
+    auto to = Sqlite::open(dir.path);
+    store_contract::check_copy(from, to);
+}
 }
