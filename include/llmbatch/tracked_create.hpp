@@ -224,9 +224,9 @@ std::vector<SettledCreate> resolve_open_creates(Service& service, Store& tracker
 /// provider, status and creation time are set here.
 /// @throws DuplicateJobError when the batch has a pending job or an open create (unless
 ///         `options.force`); the provider's error when the create surely made no job;
-///         `CreateInDoubt` when it may have made one that was not found; FileError or
-///         TrackingFileError when the tracking file cannot be written (before sending: nothing
-///         was sent; after: the create stays open and is settled by the next resolve).
+///         `CreateInDoubt` when it may have made one that was not found, or made one that could
+///         not be recorded (the create stays open and is settled by the next resolve); the
+///         store's error when the create could not be recorded before sending (nothing was sent).
 template <class Service, JobStore Store, Clock C, class Payload>
 TrackedCreate create_tracked_job(Service& service, Store& tracker, C& clock, std::string_view provider, TrackedJob job,
                                  const Payload& payload, const TrackedCreateOptions& options = {}) {
@@ -269,7 +269,16 @@ TrackedCreate create_tracked_job(Service& service, Store& tracker, C& clock, std
                         intent.token, provider),
             intent, settled.decidable_after);
     }
-    return {tracker.finish_create(intent.token, created.job_name), std::move(created.input_files), false, {}};
+    try {
+        return {tracker.finish_create(intent.token, created.job_name), std::move(created.input_files), false, {}};
+    } catch (const Error& e) {
+        throw CreateInDoubt(fmt::format("Job {} was created at {} for batch {} of '{}', but it could not be recorded in {} "
+                                        "({}). The create stays recorded there under client token '{}': once the store "
+                                        "can be written again, creating batches again tracks the job.",
+                                        created.job_name, provider, job.batch_index, job.source, tracker.description(),
+                                        e.what(), intent.token),
+                            intent, std::nullopt);
+    }
 }
 
 }  // namespace llmbatch
