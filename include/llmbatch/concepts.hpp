@@ -254,6 +254,14 @@ concept SyncProvider = NamedProvider<P> && AvailabilityReporting<P> && detail::h
 template <class P>
 concept Provider = BatchProvider<P> || SyncProvider<P>;
 
+/// True when `P` declares `static constexpr bool lists_client_tokens = true`: the jobs it lists
+/// carry the `CreateOptions::client_token` they were created with (`BatchJob::client_token`).
+template <class P>
+[[nodiscard]] constexpr bool provider_lists_client_tokens() noexcept {
+    if constexpr (requires { { P::lists_client_tokens } -> std::convertible_to<bool>; }) return P::lists_client_tokens;
+    else return false;
+}
+
 // ---- diagnostics -----------------------------------------------------------------------------------
 
 namespace detail {

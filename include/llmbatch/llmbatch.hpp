@@ -22,6 +22,8 @@
 #include "llmbatch/concepts.hpp"
 #include "llmbatch/error.hpp"
 #include "llmbatch/http.hpp"
+#include "llmbatch/any_job_store.hpp"
+#include "llmbatch/job_store.hpp"
 #include "llmbatch/json_filter.hpp"
 #include "llmbatch/model.hpp"
 #include "llmbatch/polling.hpp"
@@ -32,3 +34,4 @@
 #include "llmbatch/retry.hpp"
 #include "llmbatch/service.hpp"
 #include "llmbatch/service_types.hpp"
+#include "llmbatch/tracked_create.hpp"

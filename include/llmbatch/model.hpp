@@ -49,7 +49,29 @@ struct CreateOptions {
     /// Send the requests as an uploaded input file even when they would fit inline (providers
     /// with a choice; large jobs use a file anyway).
     bool force_file_input = false;
+    /// A token unique to this create (1 to 64 of `[A-Za-z0-9_-]`; empty: none), carried by the job
+    /// where the provider can carry it (in its metadata or display name) and read back into
+    /// `BatchJob::client_token`, so a job whose create reply was lost can be found by listing.
+    /// See `client_token_valid` and tracked_create.hpp.
+    std::string client_token{};
 };
+
+/// True when `token` can be a `CreateOptions::client_token`: 1 to 64 characters of
+/// `[A-Za-z0-9_-]` (it is then safe in metadata, display names and file names).
+[[nodiscard]] inline bool client_token_valid(std::string_view token) noexcept {
+    if (token.empty() || token.size() > 64) return false;
+    for (const char c : token)
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
+            return false;
+    return true;
+}
+
+/// @throws InvalidArgument when `options.client_token` is set but not `client_token_valid`.
+inline void check_client_token(const CreateOptions& options) {
+    if (!options.client_token.empty() && !client_token_valid(options.client_token))
+        throw InvalidArgument(fmt::format("The client token ({} bytes) is not 1 to 64 characters of [A-Za-z0-9_-].",
+                                          options.client_token.size()));
+}
 
 /// Per-call options of `fetch_batch_results` and `stream_batch_results`.
 struct FetchOptions {
@@ -124,6 +146,9 @@ struct BatchJob {
     std::string name;          ///< provider's job name, e.g. `batches/abc123`
     std::string provider;      ///< provider name, e.g. `gemini`
     std::string display_name;
+    /// The `CreateOptions::client_token` the job was created with, when the provider carries it
+    /// (empty otherwise).
+    std::string client_token;
     std::string model;
     JobState state = JobState::unspecified;
     std::string raw_state;     ///< the provider's own state word, e.g. `BATCH_STATE_RUNNING`

@@ -219,6 +219,13 @@ public:
                                                     });
     }
 
+    /// Whether the named provider's listed jobs carry their client token (see
+    /// `provider_lists_client_tokens`).
+    [[nodiscard]] bool lists_client_tokens(std::string_view provider_name) {
+        return with_provider<bool>(provider_name, "lists_client_tokens",
+                                   []<class P>(P&) { return provider_lists_client_tokens<P>(); });
+    }
+
     /// Polls the named provider until the job finishes (see polling.hpp for the policy, the
     /// progress callback and the `WaitTimeout` error).
     template <Clock ClockT>

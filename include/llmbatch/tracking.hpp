@@ -51,85 +51,12 @@
 #include "llmbatch/detail/file_io.hpp"
 #include "llmbatch/detail/json_util.hpp"
 #include "llmbatch/detail/time.hpp"
+#include "llmbatch/detail/store_rules.hpp"
 #include "llmbatch/error.hpp"
+#include "llmbatch/model.hpp"
+#include "llmbatch/tracked_job.hpp"
 
 namespace llmbatch {
-
-/// What became of a tracked job, as far as this program is concerned (not the provider's state).
-enum class TrackedStatus {
-    pending,    ///< submitted; results not yet saved
-    completed,  ///< results saved
-    failed,     ///< the job or the fetch failed; see `TrackedJob::error_message`
-    cancelled,  ///< cancelled by the user
-};
-
-/// The lower-case word stored in the tracking file: `pending`, `completed`, `failed`, `cancelled`.
-[[nodiscard]] constexpr std::string_view to_string(TrackedStatus s) noexcept {
-    switch (s) {
-        case TrackedStatus::pending: return "pending";
-        case TrackedStatus::completed: return "completed";
-        case TrackedStatus::failed: return "failed";
-        case TrackedStatus::cancelled: return "cancelled";
-    }
-    return "pending";
-}
-
-/// The status named by `word` (exactly as `to_string` writes it), or `nullopt`.
-[[nodiscard]] constexpr std::optional<TrackedStatus> parse_tracked_status(std::string_view word) noexcept {
-    for (auto s : {TrackedStatus::pending, TrackedStatus::completed, TrackedStatus::failed, TrackedStatus::cancelled})
-        if (to_string(s) == word) return s;
-    return std::nullopt;
-}
-
-/// One tracked batch job. `source` and `batch_index` say which batch of work it carries, e.g.
-/// batch 2 of `Geography/gcse-geography.md`.
-struct TrackedJob {
-    using TimePoint = std::chrono::system_clock::time_point;
-
-    std::string provider{};        ///< provider name, e.g. `gemini`
-    std::string job_name{};        ///< the provider's job name; unique in a tracking file
-    std::string source{};          ///< what the batch was cut from, e.g. `History/gcse-history.md`
-    std::int64_t batch_index = 0;  ///< which batch of `source` (0-based)
-    /// When the job was created; stored in UTC to the second (a fraction is dropped).
-    TimePoint created_at{};
-    TrackedStatus status = TrackedStatus::pending;
-    std::string error_message{};   ///< why it failed or was cancelled; empty otherwise
-    std::map<std::string, std::string> labels{};  ///< free-form caller data, e.g. `{"subject": "History"}`
-    std::vector<std::string> request_keys{};      ///< the key of each request, in payload order
-    /// When results were last saved (`mark_completed`); stored to the second.
-    std::optional<TimePoint> completed_at{};
-
-    friend bool operator==(const TrackedJob&, const TrackedJob&) = default;
-};
-
-/// The tracking or state file cannot be used: not JSON, not an llmbatch file, a field of the
-/// wrong type, a missing field, an unknown status, or a newer format version. The file is left
-/// exactly as it was.
-class TrackingFileError : public Error {
-public:
-    TrackingFileError(std::string message, std::filesystem::path path)
-        : Error(std::move(message)), path_(std::move(path)) {}
-
-    /// The file that could not be used.
-    [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
-
-private:
-    std::filesystem::path path_;
-};
-
-/// `JobTracker::add` refused a job because a pending job already covers the same batch
-/// (re-running a batch-creating command would otherwise pay twice).
-class DuplicateJobError : public InvalidArgument {
-public:
-    DuplicateJobError(std::string message, std::string existing_job)
-        : InvalidArgument(std::move(message)), existing_job_(std::move(existing_job)) {}
-
-    /// The pending job that covers the batch.
-    [[nodiscard]] const std::string& existing_job() const noexcept { return existing_job_; }
-
-private:
-    std::string existing_job_;
-};
 
 /// Tracks batch jobs in a tracking file and completed batches in a state file.
 ///
@@ -142,6 +69,10 @@ private:
 ///                   "completed_at": null, "sequence": 0}}}
 /// {"format": "llmbatch-state", "version": 1, "sources": {"History/h.md": {"completed_batches": [0, 2]}}}
 /// @endcode
+/// While a create is in flight (`begin_create` to `finish_create` / `abandon_create`), the
+/// tracking file also holds it under `"creating"`, keyed by its client token:
+/// `"creating": {"k3v9...": {"provider": "gemini", "source": "History/h.md", "batch_index": 1,
+/// "created_at": "2025-03-01T09:31:00Z", "labels": {}, "request_keys": ["10", "11"]}}`.
 /// `sequence` numbers the jobs in creation order (jobs without one, e.g. written by hand, come
 /// first, in file order). Fields this version does not know, in a job or
 /// at the top level, are kept when the file is rewritten. Files are created on the first change
@@ -174,6 +105,8 @@ public:
 
     [[nodiscard]] const std::filesystem::path& tracking_file() const noexcept { return tracking_file_; }
     [[nodiscard]] const std::filesystem::path& state_file() const noexcept { return state_file_; }
+    /// What messages call this store: the tracking file's path.
+    [[nodiscard]] std::string description() const { return tracking_file_.string(); }
 
     // ----- reading -----
 
@@ -196,13 +129,9 @@ public:
     /// the user's document.
     /// @throws InvalidArgument when `hours` is not a finite number greater than zero.
     [[nodiscard]] std::vector<TrackedJob> select_refetch(double hours, std::chrono::system_clock::time_point now) const {
-        if (!std::isfinite(hours) || !(hours > 0))
-            throw InvalidArgument(fmt::format("The refetch window must be a finite number of hours greater than zero (got {}).", hours));
-        std::vector<TrackedJob> out;
-        for (auto& job : with_status(TrackedStatus::completed)) {
-            const std::chrono::duration<double, std::ratio<3600>> age = now - job.created_at;
-            if (age.count() <= hours) out.push_back(std::move(job));
-        }
+        detail::check_refetch_hours(hours);
+        auto out = with_status(TrackedStatus::completed);
+        std::erase_if(out, [&](const TrackedJob& job) { return !detail::within_refetch(job, hours, now); });
         return out;
     }
 
@@ -233,32 +162,76 @@ public:
         check_job(job);
         detail::FileLock lock(tracking_file_);
         auto [doc, existing] = read_tracking_for_change();
-        std::int64_t next_sequence = 0;
-        for (const auto& e : existing) {
-            if (e.job_name == job.job_name)
-                throw InvalidArgument(fmt::format("Job '{}' is already tracked (batch {} of '{}', {}).", job.job_name,
-                                                  e.batch_index, e.source, to_string(e.status)));
-            if (!force && e.status == TrackedStatus::pending && e.source == job.source && e.batch_index == job.batch_index)
-                throw DuplicateJobError(
-                    fmt::format("Batch {} of '{}' already has a pending job, '{}'; wait for it or cancel it, or "
-                                "force a second job.",
-                                job.batch_index, job.source, e.job_name),
-                    e.job_name);
-        }
-        for (const auto& [name, raw] : doc.at("jobs").items())
-            if (const auto seq = sequence_of(raw)) {
-                if (*seq == INT64_MAX)
-                    corrupt("Tracking file", tracking_file_,
-                            fmt::format("job '{}': \"sequence\" is {}, so no job can follow it", name, *seq));
-                next_sequence = std::max(next_sequence, *seq + 1);
-            }
-        next_sequence = std::max(next_sequence, static_cast<std::int64_t>(existing.size()));
-        Ordered raw = Ordered::object();
-        store_job(job, raw);
-        raw["sequence"] = next_sequence;
-        doc["jobs"][job.job_name] = std::move(raw);
+        for (const auto& e : existing)
+            if (e.job_name == job.job_name) throw detail::already_tracked(e);
+        if (!force) refuse_duplicate(doc, existing, job);
+        insert_job(doc, existing, std::move(job));
         write(tracking_file_, doc);
     }
+
+    // ----- creates in flight -----
+
+    /// The creates recorded by `begin_create` and not yet finished or abandoned, oldest first.
+    [[nodiscard]] std::vector<CreateIntent> open_creates() const { return parse_intents(read_tracking().doc); }
+
+    /// Records, before a create is sent, that batch `intent.job.batch_index` of `intent.job.source`
+    /// is being created with client token `intent.token`. Until `finish_create` or
+    /// `abandon_create`, the batch counts as taken: `add` and other `begin_create` calls for it
+    /// are refused (unless forced), so two processes sharing the file never create it twice.
+    /// @throws DuplicateJobError when the batch has a pending job or an open create, unless
+    ///         `force`; InvalidArgument for a token that is not `client_token_valid` or already
+    ///         open, or a negative batch index.
+    void begin_create(const CreateIntent& intent, bool force = false) {
+        detail::check_create_intent(intent);
+        detail::FileLock lock(tracking_file_);
+        auto [doc, existing] = read_tracking_for_change();
+        if (doc.contains("creating") && doc["creating"].contains(intent.token))
+            throw detail::token_in_use(intent.token);
+        if (!force) refuse_duplicate(doc, existing, intent.job);
+        if (!doc.contains("creating")) doc["creating"] = Ordered::object();
+        Ordered raw = Ordered::object();
+        store_job(intent.job, raw);
+        for (const auto* key : {"job_name", "status", "error_message", "completed_at"}) raw.erase(key);
+        doc["creating"][intent.token] = std::move(raw);
+        write(tracking_file_, doc);
+    }
+
+    /// Records that the create with client token `token` made job `job_name`: the job is tracked
+    /// (as `add` would, with no duplicate check: the batch was reserved) and the create closed, in
+    /// one write. When `job_name` is already tracked for the same batch, the create is just closed.
+    /// @returns the job as tracked.
+    /// @throws InvalidArgument when no create is open under `token`, `job_name` is empty, or it
+    ///         is tracked for another batch (the create then stays open).
+    TrackedJob finish_create(const std::string& token, const std::string& job_name) {
+        if (job_name.empty()) throw InvalidArgument("A tracked job needs a job name.");
+        detail::FileLock lock(tracking_file_);
+        auto [doc, existing] = read_tracking_for_change();
+        auto intent = intent_in(doc, token);
+        doc["creating"].erase(token);
+        if (doc["creating"].empty()) doc.erase("creating");
+        for (const auto& e : existing)
+            if (e.job_name == job_name) {
+                detail::check_same_batch(e, intent);
+                write(tracking_file_, doc);
+                return e;
+            }
+        intent.job.job_name = job_name;
+        insert_job(doc, existing, intent.job);
+        write(tracking_file_, doc);
+        return intent.job;
+    }
+
+    /// Records that the create with client token `token` made no job (no effect when no create
+    /// is open under `token`).
+    void abandon_create(const std::string& token) {
+        detail::FileLock lock(tracking_file_);
+        auto doc = read_tracking_for_change().doc;
+        if (!doc.contains("creating") || !doc["creating"].contains(token)) return;
+        doc["creating"].erase(token);
+        if (doc["creating"].empty()) doc.erase("creating");
+        write(tracking_file_, doc);
+    }
+
 
     /// Applies `change` to the job named `job_name` and saves it. Nothing is saved when `change`
     /// throws. `change` must not rename the job.
@@ -268,8 +241,7 @@ public:
         auto doc = read_tracking_for_change().doc;
         auto job = job_in(doc, job_name);
         change(job);
-        if (job.job_name != job_name)
-            throw InvalidArgument(fmt::format("An update may not rename job '{}' (to '{}').", job_name, job.job_name));
+        if (job.job_name != job_name) throw detail::renamed(job_name, job.job_name);
         check_job(job);
         store_job(job, doc["jobs"][job_name]);
         write(tracking_file_, doc);
@@ -463,14 +435,69 @@ private:
         detail::atomic_write_file(file, text);
     }
 
+    // ----- creates in flight -----
+
+    /// Throws DuplicateJobError when `job`'s batch has a pending job or an open create.
+    void refuse_duplicate(const Ordered& doc, const std::vector<TrackedJob>& existing, const TrackedJob& job) const {
+        for (const auto& e : existing)
+            if (e.status == TrackedStatus::pending && e.source == job.source && e.batch_index == job.batch_index)
+                throw detail::pending_duplicate(job, e.job_name);
+        for (const auto& open : parse_intents(doc))
+            if (open.job.source == job.source && open.job.batch_index == job.batch_index)
+                throw detail::open_create_duplicate(job, open);
+    }
+
+    /// Adds `job` to `doc` with the next sequence number (the lock is held).
+    void insert_job(Ordered& doc, const std::vector<TrackedJob>& existing, TrackedJob job) const {
+        std::int64_t next_sequence = 0;
+        for (const auto& [name, raw] : doc.at("jobs").items())
+            if (const auto seq = sequence_of(raw)) {
+                if (*seq == INT64_MAX)
+                    corrupt("Tracking file", tracking_file_,
+                            fmt::format("job '{}': \"sequence\" is {}, so no job can follow it", name, *seq));
+                next_sequence = std::max(next_sequence, *seq + 1);
+            }
+        next_sequence = std::max(next_sequence, static_cast<std::int64_t>(existing.size()));
+        Ordered raw = Ordered::object();
+        store_job(job, raw);
+        raw["sequence"] = next_sequence;
+        doc["jobs"][job.job_name] = std::move(raw);
+    }
+
+    /// The open create `token` of `doc`.
+    /// @throws InvalidArgument when there is none.
+    [[nodiscard]] CreateIntent intent_in(const Ordered& doc, const std::string& token) const {
+        for (auto& intent : parse_intents(doc))
+            if (intent.token == token) return std::move(intent);
+        throw detail::no_open_create(token, tracking_file_.string());
+    }
+
+    /// The open creates of a document, oldest first (checked: a broken entry is a corrupt file).
+    [[nodiscard]] std::vector<CreateIntent> parse_intents(const Ordered& doc) const {
+        std::vector<CreateIntent> out;
+        const auto* creating = member_of(doc, "creating");
+        if (!creating || creating->is_null()) return out;
+        if (!creating->is_object()) corrupt("Tracking file", tracking_file_, "\"creating\" is not an object");
+        for (const auto& [token, raw] : creating->items()) {
+            if (!client_token_valid(token))
+                corrupt("Tracking file", tracking_file_, fmt::format("open create '{}': not a client token", detail::excerpt(token, 80)));
+            Ordered named = raw;
+            if (named.is_object()) {
+                named["job_name"] = "";
+                named["status"] = "pending";
+            }
+            CreateIntent intent{token, parse_job("", named, "open create '" + token + "'")};
+            out.push_back(std::move(intent));
+        }
+        std::stable_sort(out.begin(), out.end(),
+                         [](const CreateIntent& a, const CreateIntent& b) { return a.job.created_at < b.job.created_at; });
+        return out;
+    }
+
+
     // ----- jobs -----
 
-    static void check_job(const TrackedJob& job) {
-        if (job.job_name.empty()) throw InvalidArgument("A tracked job needs a job name.");
-        if (job.batch_index < 0)
-            throw InvalidArgument(fmt::format("Job '{}' has batch index {}; batch indices start at 0.", job.job_name,
-                                              job.batch_index));
-    }
+    static void check_job(const TrackedJob& job) { detail::check_tracked_job(job); }
 
     [[nodiscard]] static std::optional<std::int64_t> sequence_of(const Ordered& raw) {
         const auto* seq = member_of(raw, "sequence");
@@ -502,8 +529,10 @@ private:
         return out;
     }
 
-    [[nodiscard]] TrackedJob parse_job(const std::string& name, const Ordered& raw) const {
-        auto bad = [&](const std::string& what) { corrupt("Tracking file", tracking_file_, fmt::format("job '{}': {}", name, what)); };
+    /// Reads one job entry (`what` names it in errors; default: `job '<name>'`).
+    [[nodiscard]] TrackedJob parse_job(const std::string& name, const Ordered& raw, std::string what_entry = {}) const {
+        if (what_entry.empty()) what_entry = fmt::format("job '{}'", name);
+        auto bad = [&](const std::string& what) { corrupt("Tracking file", tracking_file_, fmt::format("{}: {}", what_entry, what)); };
         if (!raw.is_object()) bad("it is not an object");
         auto required_string = [&](std::string_view key) -> std::string {
             const auto* v = member_of(raw, key);
@@ -584,7 +613,7 @@ private:
         const auto& jobs = doc.at("jobs");
         const auto it = jobs.find(job_name);
         if (it == jobs.end())
-            throw InvalidArgument(fmt::format("Job '{}' is not tracked in '{}'.", job_name, tracking_file_.string()));
+            throw detail::not_tracked(job_name, tracking_file_.string());
         return parse_job(job_name, *it);
     }
 
@@ -613,11 +642,3 @@ private:
 };
 
 }  // namespace llmbatch
-
-template <>
-struct fmt::formatter<llmbatch::TrackedStatus> : fmt::formatter<std::string_view> {
-    template <class FormatContext>
-    auto format(llmbatch::TrackedStatus s, FormatContext& ctx) const {
-        return fmt::formatter<std::string_view>::format(llmbatch::to_string(s), ctx);
-    }
-};

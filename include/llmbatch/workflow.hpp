@@ -37,17 +37,37 @@
 
 #include "llmbatch/clock.hpp"
 #include "llmbatch/error.hpp"
+#include "llmbatch/job_store.hpp"
 #include "llmbatch/model.hpp"
 #include "llmbatch/result_store.hpp"
 #include "llmbatch/tracking.hpp"
 
 namespace llmbatch {
 
+/// One of several workers sharing the pending jobs of a store that can claim them
+/// (`ClaimingJobStore`, such as `PostgresJobStore`).
+struct FetchWorker {
+    std::string name{};  ///< unique among the workers
+    /// How long a claim holds a job: a worker that dies hands its jobs back after it.
+    std::chrono::milliseconds lease = std::chrono::minutes(10);
+    int claim_size = 10;  ///< jobs claimed at a time
+};
+
 /// Which tracked jobs a fetch looks at.
 struct FetchSelection {
     std::vector<std::string> job_names{};
     bool all_pending = false;
     std::optional<double> refetch_hours{};
+    /// With `all_pending`: take the pending jobs a claim at a time, as this worker, so that
+    /// workers fetching at once never check the same job. Needs a `ClaimingJobStore`.
+    std::optional<FetchWorker> worker{};
+};
+
+/// A job store whose pending jobs workers can claim (see `PostgresJobStore::claim_pending`).
+template <class S>
+concept ClaimingJobStore = JobStore<S> && requires(S& s, const std::string& text, std::chrono::milliseconds lease, int n) {
+    { s.claim_pending(text, lease, n) } -> std::same_as<std::vector<TrackedJob>>;
+    s.release(text, text);
 };
 
 /// What happened to one job during a fetch.
@@ -102,8 +122,8 @@ namespace detail {
 /// to `store`, and updates `tracker`. Times come from `clock.utc_now()`.
 /// @throws InvalidArgument for a bad selection (nothing is changed then); errors from the
 ///         tracking or result files propagate (those files stay intact).
-template <class Service, Clock ClockT>
-FetchReport fetch_tracked_jobs(Service& service, JobTracker& tracker, ResultStore& store, const FetchSelection& selection,
+template <class Service, JobStore Store, Clock ClockT>
+FetchReport fetch_tracked_jobs(Service& service, Store& tracker, ResultStore& store, const FetchSelection& selection,
                                ClockT& clock, const LineSink& out = {}) {
     auto say = [&](std::string_view line) {
         if (out) out(line);
@@ -114,6 +134,16 @@ FetchReport fetch_tracked_jobs(Service& service, JobTracker& tracker, ResultStor
             "--refetch-hours cannot be combined with --job-names or --check-all-pending (use one method at a time)");
     if (!selection.refetch_hours && !by_names && !selection.all_pending)
         throw InvalidArgument("No jobs specified. Use --job-names, --check-all-pending, or --refetch-hours");
+    if (selection.worker) {
+        if (by_names || selection.refetch_hours)
+            throw InvalidArgument("A worker fetches the pending jobs it claims; it cannot be combined with --job-names or "
+                                  "--refetch-hours");
+        if (selection.worker->name.empty()) throw InvalidArgument("A fetching worker needs a name.");
+        if constexpr (!ClaimingJobStore<Store>)
+            throw InvalidArgument(fmt::format("Job store {} cannot split pending jobs between workers; use a PostgreSQL "
+                                              "store for several workers.",
+                                              tracker.description()));
+    }
 
     FetchReport report;
     std::vector<TrackedJob> jobs;
@@ -146,15 +176,18 @@ FetchReport fetch_tracked_jobs(Service& service, JobTracker& tracker, ResultStor
             }
         }
         if (!unknown.empty())
-            throw InvalidArgument(fmt::format("Unknown job name(s), not in {}: {}", tracker.tracking_file().string(),
+            throw InvalidArgument(fmt::format("Unknown job name(s), not in {}: {}", tracker.description(),
                                               fmt::join(unknown, ", ")));
-        if (selection.all_pending)
+        if (selection.all_pending && !selection.worker)
             for (auto& job : tracker.pending())
                 if (std::none_of(jobs.begin(), jobs.end(), [&](const TrackedJob& j) { return j.job_name == job.job_name; }))
                     jobs.push_back(std::move(job));
     }
 
-    if (jobs.empty()) {
+    if (selection.worker) {
+        say("");
+        say(fmt::format("Checking the pending jobs this worker ({}) claims...", selection.worker->name));
+    } else if (jobs.empty()) {
         say("No jobs to check");
     } else {
         say("");
@@ -259,7 +292,7 @@ FetchReport fetch_tracked_jobs(Service& service, JobTracker& tracker, ResultStor
         return Outcome::completed;
     };
 
-    for (const auto& job : jobs) {
+    auto process = [&](const TrackedJob& job) {
         FetchedJobReport r;
         r.job_name = job.job_name;
         r.source = job.source;
@@ -275,6 +308,22 @@ FetchReport fetch_tracked_jobs(Service& service, JobTracker& tracker, ResultStor
             case Outcome::pending: ++report.summary.still_pending; break;
         }
         report.jobs.push_back(std::move(r));
+        return report.jobs.back().status;
+    };
+    for (const auto& job : jobs) process(job);
+    if constexpr (ClaimingJobStore<Store>) {
+        if (selection.worker) {
+            // Jobs still pending stay claimed until the end, so this run does not take them again.
+            std::vector<std::string> still_pending;
+            for (;;) {
+                const auto claimed = tracker.claim_pending(selection.worker->name, selection.worker->lease,
+                                                           selection.worker->claim_size);
+                if (claimed.empty()) break;
+                for (const auto& job : claimed)
+                    if (process(job) == TrackedStatus::pending) still_pending.push_back(job.job_name);
+            }
+            for (const auto& name : still_pending) tracker.release(selection.worker->name, name);
+        }
     }
 
     say("");

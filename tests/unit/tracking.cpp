@@ -4,6 +4,7 @@
 
 #include <doctest/doctest.h>
 
+#include "../support/stress_child.hpp"
 #include "../support/temp_dir.hpp"
 
 #include <algorithm>
@@ -27,12 +28,6 @@
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
-
-#ifndef LLMBATCH_TRACKER_STRESS
-#error "LLMBATCH_TRACKER_STRESS must name the tracker_stress program (tests/tools/meson.build defines it)"
-#endif
-
-extern char** environ;
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -96,56 +91,6 @@ std::vector<std::string> names_of(const std::vector<TrackedJob>& jobs) {
 
 bool contains(const std::string& haystack, const std::string& needle) { return haystack.find(needle) != std::string::npos; }
 
-/// A running tracker_stress child whose standard output we read.
-struct Child {
-    pid_t pid = -1;
-    int out = -1;
-};
-
-Child spawn_stress(const fs::path& tracking, const fs::path& state, long start, long count) {
-    int fds[2];
-    REQUIRE(::pipe2(fds, O_CLOEXEC) == 0);
-    posix_spawn_file_actions_t actions;
-    ::posix_spawn_file_actions_init(&actions);
-    ::posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
-    std::vector<std::string> args = {LLMBATCH_TRACKER_STRESS, tracking.string(), state.string(), std::to_string(start),
-                                     std::to_string(count)};
-    std::vector<char*> argv;
-    for (auto& a : args) argv.push_back(a.data());
-    argv.push_back(nullptr);
-    Child child;
-    const int rc = ::posix_spawn(&child.pid, LLMBATCH_TRACKER_STRESS, &actions, nullptr, argv.data(), environ);
-    ::posix_spawn_file_actions_destroy(&actions);
-    ::close(fds[1]);
-    if (rc != 0) ::close(fds[0]);
-    REQUIRE_MESSAGE(rc == 0, "cannot start " LLMBATCH_TRACKER_STRESS);
-    child.out = fds[0];
-    return child;
-}
-
-/// Waits for the child and returns the job names it reported as committed (complete lines only).
-std::vector<std::string> finish(Child& child, int* wait_status = nullptr) {
-    int status = 0;
-    REQUIRE(::waitpid(child.pid, &status, 0) == child.pid);
-    if (wait_status) *wait_status = status;
-    std::string text;
-    char buffer[4096];
-    for (;;) {
-        const auto n = ::read(child.out, buffer, sizeof buffer);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        text.append(buffer, static_cast<std::size_t>(n));
-    }
-    ::close(child.out);
-    std::vector<std::string> names;
-    std::size_t start = 0;
-    for (auto end = text.find('\n'); end != std::string::npos; end = text.find('\n', start)) {
-        names.push_back(text.substr(start, end - start));
-        start = end + 1;
-    }
-    return names;
-}
-
 }  // namespace
 
 TEST_SUITE("unit") {
@@ -175,23 +120,6 @@ TEST_SUITE("unit") {
         CHECK_THROWS_AS(JobTracker("", dir.state()), InvalidArgument);
         CHECK_THROWS_AS(JobTracker(dir.tracking(), ""), InvalidArgument);
         CHECK_THROWS_AS(JobTracker(dir.tracking(), dir.path / "." / "batch_jobs.json"), InvalidArgument);
-    }
-
-    TEST_CASE("add then find returns every field; created_at is kept to the second") {
-        TempDir dir(false);
-        auto tracker = dir.tracker();
-        auto job = make_job("batches/abc", "Geography/gcse-geography.md", 3, at(123ms));
-        job.labels = {{"subject", "Geography"}, {"kind", "categoriser"}};
-        job.request_keys = {"0", "1", "2"};
-        tracker.add(job);
-        const auto found = tracker.find("batches/abc");
-        REQUIRE(found.has_value());
-        auto expected = job;
-        expected.created_at = at();
-        CHECK(*found == expected);
-        CHECK(found->status == TrackedStatus::pending);
-        CHECK_FALSE(found->completed_at.has_value());
-        CHECK(tracker.jobs() == std::vector<TrackedJob>{expected});
     }
 
     TEST_CASE("the tracking file is exactly the documented JSON, created_at in UTC RFC 3339 to the second") {
@@ -256,70 +184,6 @@ TEST_SUITE("unit") {
         CHECK(slurp(dir.tracking()) == before);
     }
 
-    TEST_CASE("add refuses bad jobs") {
-        TempDir dir;
-        auto tracker = dir.tracker();
-        CHECK_THROWS_AS(tracker.add(make_job("", "s", 0)), InvalidArgument);
-        CHECK_THROWS_AS(tracker.add(make_job("j", "s", -1)), InvalidArgument);
-        CHECK_FALSE(fs::exists(dir.tracking()));
-    }
-
-    TEST_CASE("the duplicate guard refuses a second pending job for the same batch unless forced") {
-        TempDir dir;
-        auto tracker = dir.tracker();
-        tracker.add(make_job("batches/first", "History/h.md", 4));
-        const auto before = slurp(dir.tracking());
-        try {
-            tracker.add(make_job("batches/second", "History/h.md", 4));
-            FAIL("expected DuplicateJobError");
-        } catch (const DuplicateJobError& e) {
-            CHECK(e.existing_job() == "batches/first");
-            const std::string what = e.what();
-            CHECK(contains(what, "batches/first"));
-            CHECK(contains(what, "History/h.md"));
-            CHECK(contains(what, "4"));
-        }
-        CHECK(slurp(dir.tracking()) == before);
-        CHECK_THROWS_AS(tracker.add(make_job("batches/second", "History/h.md", 4)), InvalidArgument);
-
-        // Other batches, other sources, and batches whose job is no longer pending are fine.
-        tracker.add(make_job("batches/other-index", "History/h.md", 5));
-        tracker.add(make_job("batches/other-source", "Maths/m.md", 4));
-        tracker.add(make_job("batches/forced", "History/h.md", 4), true);
-        CHECK(tracker.jobs().size() == 4);
-
-        tracker.mark_failed("batches/first", "404 NOT_FOUND");
-        tracker.mark_cancelled("batches/forced");
-        tracker.add(make_job("batches/after-failure", "History/h.md", 4));
-        CHECK(tracker.find("batches/after-failure").has_value());
-    }
-
-    TEST_CASE("update changes a job and keeps the others; bad updates change nothing") {
-        TempDir dir;
-        auto tracker = dir.tracker();
-        tracker.add(make_job("a", "s", 0));
-        tracker.add(make_job("b", "s", 1));
-        tracker.update("a", [](TrackedJob& j) {
-            j.labels["note"] = "checked";
-            j.request_keys = {"x"};
-        });
-        CHECK(tracker.find("a")->labels.at("note") == "checked");
-        CHECK(tracker.find("a")->request_keys == std::vector<std::string>{"x"});
-        CHECK(tracker.find("b")->labels.empty());
-
-        const auto before = slurp(dir.tracking());
-        CHECK_THROWS_AS(tracker.update("missing", [](TrackedJob&) {}), InvalidArgument);
-        CHECK_THROWS_AS(tracker.update("a", [](TrackedJob& j) { j.job_name = "renamed"; }), InvalidArgument);
-        CHECK_THROWS_AS(tracker.update("a", [](TrackedJob& j) { j.batch_index = -2; }), InvalidArgument);
-        CHECK_THROWS_AS(tracker.update("a",
-                                       [](TrackedJob& j) {
-                                           j.source = "changed";
-                                           throw std::runtime_error("caller gave up");
-                                       }),
-                        std::runtime_error);
-        CHECK(slurp(dir.tracking()) == before);
-    }
-
     TEST_CASE("mark_completed sets status, time and the state file's completed batches") {
         TempDir dir;
         auto tracker = dir.tracker();
@@ -374,83 +238,6 @@ TEST_SUITE("unit") {
         tracker.mark_completed("a", at(2h));
         CHECK(tracker.find("a")->status == TrackedStatus::completed);
         CHECK(tracker.completed_batches("s") == std::set<std::int64_t>{3});
-    }
-
-    TEST_CASE("mark_failed, mark_cancelled and reset_to_pending; the completion mark survives a reset") {
-        TempDir dir;
-        auto tracker = dir.tracker();
-        tracker.add(make_job("a", "s", 0));
-        tracker.add(make_job("b", "s", 1));
-        tracker.mark_failed("a", "404 NOT_FOUND: Requested entity was not found.");
-        CHECK(tracker.find("a")->status == TrackedStatus::failed);
-        CHECK(tracker.find("a")->error_message == "404 NOT_FOUND: Requested entity was not found.");
-        tracker.mark_cancelled("b");
-        CHECK(tracker.find("b")->status == TrackedStatus::cancelled);
-        CHECK(tracker.find("b")->error_message == "Cancelled by user.");
-        CHECK(nlohmann::json::parse(slurp(dir.tracking()))["jobs"]["b"]["status"] == "cancelled");
-
-        tracker.reset_to_pending("a");
-        CHECK(tracker.find("a")->status == TrackedStatus::pending);
-        CHECK(tracker.find("a")->error_message == "404 NOT_FOUND: Requested entity was not found.");
-
-        tracker.mark_completed("a", at(1h));
-        tracker.reset_to_pending("a");
-        CHECK(tracker.find("a")->status == TrackedStatus::pending);
-        CHECK(tracker.find("a")->completed_at == at(1h));
-        CHECK(tracker.is_batch_completed("s", 0));
-
-        CHECK_THROWS_AS(tracker.mark_failed("zz", "x"), InvalidArgument);
-        CHECK_THROWS_AS(tracker.mark_cancelled("zz", "x"), InvalidArgument);
-        CHECK_THROWS_AS(tracker.reset_to_pending("zz"), InvalidArgument);
-    }
-
-    TEST_CASE("unmark_completed removes one mark and ignores marks that are not there") {
-        TempDir dir;
-        auto tracker = dir.tracker();
-        tracker.unmark_completed("nowhere", 3);
-        CHECK_FALSE(fs::exists(dir.state()));
-        tracker.add(make_job("a", "s", 0));
-        tracker.add(make_job("b", "s", 2));
-        tracker.mark_completed("a", at());
-        tracker.mark_completed("b", at());
-        tracker.unmark_completed("s", 0);
-        tracker.unmark_completed("s", 7);
-        CHECK(tracker.completed_batches("s") == std::set<std::int64_t>{2});
-        CHECK(tracker.find("a")->status == TrackedStatus::completed);  // the tracking file is not touched
-    }
-
-    TEST_CASE("select_refetch takes completed jobs created within the window; the boundary is included") {
-        TempDir dir;
-        auto tracker = dir.tracker();
-        const auto now = at(24h);
-        const std::vector<std::pair<std::string, std::chrono::seconds>> ages = {
-            {"age-10m", 10min}, {"age-29m59s", 29min + 59s}, {"age-30m", 30min}, {"age-30m01s", 30min + 1s},
-            {"age-5h", 5h},     {"age-6h01s", 6h + 1s},       {"future", -5min}};
-        std::int64_t index = 0;
-        for (const auto& [name, age] : ages) {
-            tracker.add(make_job(name, "s", index++, now - age));
-            tracker.mark_completed(name, now);
-        }
-        tracker.add(make_job("pending-1m", "s", index++, now - 1min));
-        tracker.add(make_job("failed-1m", "s", index++, now - 1min));
-        tracker.mark_failed("failed-1m", "x");
-
-        CHECK(names_of(tracker.select_refetch(0.5, now)) ==
-              std::vector<std::string>{"age-10m", "age-29m59s", "age-30m", "future"});
-        CHECK(names_of(tracker.select_refetch(6, now)) ==
-              std::vector<std::string>{"age-10m", "age-29m59s", "age-30m", "age-30m01s", "age-5h", "future"});
-        CHECK(names_of(tracker.select_refetch(1e9, now)).size() == 7);
-        CHECK(names_of(tracker.select_refetch(1.0 / 3600, now)) == std::vector<std::string>{"future"});
-    }
-
-    TEST_CASE("select_refetch refuses windows that are not finite and positive") {
-        TempDir dir;
-        const auto tracker = dir.tracker();
-        for (double hours : {0.0, -0.0, -1.0, std::nan(""), std::numeric_limits<double>::infinity(),
-                             -std::numeric_limits<double>::infinity()}) {
-            CAPTURE(hours);
-            CHECK_THROWS_AS((void)tracker.select_refetch(hours, at()), InvalidArgument);
-        }
     }
 
     TEST_CASE("an unusable tracking file is reported with its path and never overwritten") {
@@ -635,11 +422,11 @@ TEST_SUITE("unit") {
         std::set<std::string> committed;
         int killed_mid_run = 0;
         for (int round = 0; round < 10; ++round) {
-            auto child = spawn_stress(dir.tracking(), dir.state(), round * 100000L, 100000L);
+            auto child = llmbatch_test::spawn_stress(dir.tracking().string(), dir.state().string(), round * 100000L, 100000L);
             std::this_thread::sleep_for(std::chrono::milliseconds(2 + static_cast<int>(rng() % 8) + round * 4));
             REQUIRE(::kill(child.pid, SIGKILL) == 0);
             int status = 0;
-            const auto reported = finish(child, &status);
+            const auto reported = llmbatch_test::finish(child, &status);
             if (WIFSIGNALED(status)) ++killed_mid_run;
             committed.insert(reported.begin(), reported.end());
 
@@ -658,9 +445,9 @@ TEST_SUITE("unit") {
 
         // A run to completion reports every job, and its first change clears a killed writer's
         // leftover temporary file.
-        auto child = spawn_stress(dir.tracking(), dir.state(), 900000000L, 5);
+        auto child = llmbatch_test::spawn_stress(dir.tracking().string(), dir.state().string(), 900000000L, 5);
         int status = 0;
-        const auto reported = finish(child, &status);
+        const auto reported = llmbatch_test::finish(child, &status);
         CHECK((WIFEXITED(status) && WEXITSTATUS(status) == 0));
         CHECK(reported.size() == 5);
         const auto tracker = dir.tracker();
@@ -670,12 +457,12 @@ TEST_SUITE("unit") {
 
     TEST_CASE("two processes adding 200 jobs each at the same time lose nothing") {
         TempDir dir;
-        auto first = spawn_stress(dir.tracking(), dir.state(), 0, 200);
-        auto second = spawn_stress(dir.tracking(), dir.state(), 1000, 200);
+        auto first = llmbatch_test::spawn_stress(dir.tracking().string(), dir.state().string(), 0, 200);
+        auto second = llmbatch_test::spawn_stress(dir.tracking().string(), dir.state().string(), 1000, 200);
         int status1 = 0;
         int status2 = 0;
-        const auto reported1 = finish(first, &status1);
-        const auto reported2 = finish(second, &status2);
+        const auto reported1 = llmbatch_test::finish(first, &status1);
+        const auto reported2 = llmbatch_test::finish(second, &status2);
         CHECK((WIFEXITED(status1) && WEXITSTATUS(status1) == 0));
         CHECK((WIFEXITED(status2) && WEXITSTATUS(status2) == 0));
         CHECK(reported1.size() == 200);

@@ -100,6 +100,10 @@ class AnthropicProvider {
 
 public:
     static constexpr std::string_view name = AnthropicWire::name;
+    /// A Message Batch has no metadata or display name to carry a client token: a job whose create
+    /// reply was lost is recognised by its creation time and request count instead (see
+    /// tracked_create.hpp).
+    static constexpr bool lists_client_tokens = false;
 
     explicit AnthropicProvider(AnthropicConfig config = {}, Transport transport = Transport{}, ClockT clock = ClockT{})
         : config_(normalised(std::move(config))),
@@ -127,13 +131,14 @@ public:
     /// no input files, so `force_file_input` changes nothing and `input_files` stays empty). The
     /// create is never repeated after an ambiguous failure. Whether JSON is wanted is not stored
     /// with the batch (it has no metadata): pass `filter_json` to the fetch too, or set it in the
-    /// configuration.
+    /// configuration. A `client_token` is checked but cannot be carried.
     /// @throws InvalidArgument for no requests, empty or duplicate keys, a `max_tokens` of 0,
     ///         a JSON schema (send `output_format` through `provider_options`), or a batch over
     ///         `max_requests` / `max_request_bytes` (nothing is sent then).
     [[nodiscard]] SubmittedJob create_batch_job(const std::vector<BatchRequest>& requests,
                                                 const CreateOptions& options = {}) {
         validate_requests(requests, name);
+        check_client_token(options);
         if (requests.size() > config_.max_requests)
             throw InvalidArgument(fmt::format(
                 "anthropic: a batch holds at most {} requests; this one has {}: split the payload into several batches",

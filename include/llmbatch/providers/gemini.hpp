@@ -125,6 +125,8 @@ class GeminiProvider {
 
 public:
     static constexpr std::string_view name = GeminiWire::name;
+    /// Jobs listed carry the client token they were created with (in the display name).
+    static constexpr bool lists_client_tokens = true;
 
     explicit GeminiProvider(GeminiConfig config = {}, Transport transport = Transport{}, ClockT clock = ClockT{})
         : config_(normalised(std::move(config))),
@@ -160,6 +162,7 @@ public:
     [[nodiscard]] SubmittedJob create_batch_job(const std::vector<BatchRequest>& requests,
                                                 const CreateOptions& options = {}) {
         validate_requests(requests, name);
+        check_client_token(options);
         const bool json_wanted = options.filter_json.value_or(config_.generation.filter_json);
         std::size_t inline_bytes = 0;
         if (!options.force_file_input) {
@@ -390,10 +393,12 @@ private:
         return api_url((id.size() == m.size() ? "models/" + m : m) + std::string(method));
     }
 
+    /// The job's display name: the one asked for or a dated default, tagged with the client token.
     [[nodiscard]] std::string display_name(const CreateOptions& options) const {
-        if (!options.display_name.empty()) return options.display_name;
-        return fmt::format("llmbatch-{:%Y%m%dT%H%M%S}Z",
-                           std::chrono::floor<std::chrono::seconds>(session_.clock().utc_now()));
+        if (!options.display_name.empty()) return detail::gemini_tagged_display_name(options.display_name, options.client_token);
+        return detail::gemini_tagged_display_name(
+            fmt::format("llmbatch-{:%Y%m%dT%H%M%S}Z", std::chrono::floor<std::chrono::seconds>(session_.clock().utc_now())),
+            options.client_token);
     }
 
     [[nodiscard]] Json inline_body(const std::vector<BatchRequest>& requests, bool json_wanted, std::string display) const {

@@ -93,6 +93,9 @@ public:
     static constexpr std::string_view name = MistralWire::name;
     static constexpr std::string_view filter_json_key = "llmbatch_filter_json";
     static constexpr std::string_view display_name_key = "llmbatch_display_name";
+    static constexpr std::string_view client_token_key = "llmbatch_client_token";
+    /// Jobs listed carry the client token they were created with (`BatchJob::client_token`).
+    static constexpr bool lists_client_tokens = true;
 
     explicit MistralProvider(MistralConfig config = {}, Transport transport = Transport{}, ClockT clock = ClockT{})
         : config_(normalised(std::move(config))),
@@ -122,12 +125,13 @@ public:
     [[nodiscard]] SubmittedJob create_batch_job(const std::vector<BatchRequest>& requests,
                                                 const CreateOptions& options = {}) {
         validate_requests(requests, name);
+        check_client_token(options);
         const bool json_wanted = options.filter_json.value_or(config_.generation.filter_json);
         const std::string display = display_name(options);
         if (!options.force_file_input && requests.size() <= config_.max_inline_requests) {
             Json list = Json::array();
             for (std::size_t i = 0; i < requests.size(); ++i) list.push_back(input_line(requests[i], i, json_wanted));
-            Json body = job_body(json_wanted, display);
+            Json body = job_body(json_wanted, display, options.client_token);
             body["requests"] = std::move(list);
             std::string text = body.dump();
             if (text.size() <= config_.max_inline_bytes) return submit(std::move(text), {});
@@ -135,7 +139,7 @@ public:
         LineSource lines(requests.size(), [&](std::size_t i) { return input_line(requests[i], i, json_wanted).dump(); });
         const FileInfo input = files().upload(lines.size(), "application/jsonl", display + ".jsonl",
                                               [&](char* out, std::size_t n) { lines.read(out, n); });
-        Json body = job_body(json_wanted, display);
+        Json body = job_body(json_wanted, display, options.client_token);
         body["input_files"] = Json::array({input.name});
         try {
             return submit(body.dump(), {input.name});
@@ -298,11 +302,12 @@ private:
     }
 
     /// The create body without its requests: endpoint, model, metadata, timeout_hours.
-    [[nodiscard]] Json job_body(bool json_wanted, const std::string& display) const {
+    [[nodiscard]] Json job_body(bool json_wanted, const std::string& display, const std::string& client_token) const {
         Json md = Json::object();
         for (const auto& [k, v] : config_.metadata) md[k] = v;
         md[std::string(filter_json_key)] = json_wanted ? "true" : "false";
         md[std::string(display_name_key)] = display;
+        if (!client_token.empty()) md[std::string(client_token_key)] = client_token;
         return {{"endpoint", config_.endpoint},
                 {"model", config_.generation.model},
                 {"metadata", std::move(md)},

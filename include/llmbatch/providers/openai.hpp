@@ -120,6 +120,9 @@ public:
     /// The metadata keys llmbatch sets on every batch.
     static constexpr std::string_view filter_json_key = "llmbatch_filter_json";
     static constexpr std::string_view display_name_key = "llmbatch_display_name";
+    static constexpr std::string_view client_token_key = "llmbatch_client_token";
+    /// Jobs listed carry the client token they were created with (`BatchJob::client_token`).
+    static constexpr bool lists_client_tokens = true;
 
     explicit OpenAIProvider(OpenAIConfig config = {}, Transport transport = Transport{}, ClockT clock = ClockT{})
         : config_(normalised(std::move(config))),
@@ -153,9 +156,10 @@ public:
     [[nodiscard]] SubmittedJob create_batch_job(const std::vector<BatchRequest>& requests,
                                                 const CreateOptions& options = {}) {
         validate_requests(requests, name);
+        check_client_token(options);
         const bool json_wanted = options.filter_json.value_or(config_.generation.filter_json);
         const std::string display = display_name(options);
-        const Json metadata = batch_metadata(json_wanted, display);
+        const Json metadata = batch_metadata(json_wanted, display, options.client_token);
         if (requests.size() > config_.max_requests)
             throw InvalidArgument(fmt::format(
                 "openai: the job has {} requests, over the limit of {} requests per batch; split the payload into "
@@ -352,15 +356,16 @@ private:
         return fmt::format("llmbatch-{:%Y%m%dT%H%M%S}Z", std::chrono::floor<std::chrono::seconds>(session_.clock().utc_now()));
     }
 
-    /// The configured metadata with whether JSON was wanted and the display name, checked
-    /// against the API's limits.
-    [[nodiscard]] Json batch_metadata(bool json_wanted, const std::string& display) const {
+    /// The configured metadata with whether JSON was wanted, the display name and the client
+    /// token (when given), checked against the API's limits.
+    [[nodiscard]] Json batch_metadata(bool json_wanted, const std::string& display, const std::string& client_token) const {
         Json md = Json::object();
         for (const auto& [k, v] : config_.metadata) md[k] = v;
         md[std::string(filter_json_key)] = json_wanted ? "true" : "false";
         md[std::string(display_name_key)] = display;
+        if (!client_token.empty()) md[std::string(client_token_key)] = client_token;
         if (md.size() > OpenAIConfig::max_metadata_pairs)
-            throw InvalidArgument(fmt::format("openai: the batch metadata has {} pairs (with the 2 llmbatch adds), over "
+            throw InvalidArgument(fmt::format("openai: the batch metadata has {} pairs (with the llmbatch adds), over "
                                               "the limit of {}",
                                               md.size(), OpenAIConfig::max_metadata_pairs));
         for (const auto& [k, v] : md.items()) {

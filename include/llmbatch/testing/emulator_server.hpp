@@ -86,6 +86,7 @@ public:
     /// Binds without serving; `serve()` then serves on the calling thread until `stop()`.
     void bind(const std::string& host = "127.0.0.1", int port = 0) {
         host_ = host;
+        server_.set_tcp_nodelay(true);  // small replies go out at once instead of waiting on delayed ACKs
         port_ = port == 0 ? server_.bind_to_any_port(host) : (server_.bind_to_port(host, port) ? port : -1);
         if (port_ <= 0) throw std::runtime_error(fmt::format("EmulatorServer: cannot listen on {}:{}", host, port));
     }

@@ -1,6 +1,7 @@
 // The provider contract for OpenAIProvider and MistralProvider over their in-memory emulators
 // (the loopback runs through both real transports are in tests/transport/chat_loopback.cpp).
 #include "contract.hpp"
+#include "tracked_create.hpp"
 
 #include "openai_harness.hpp"
 
@@ -17,3 +18,7 @@ TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_no_duplicate, OpenAIInMemo
 TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_file_input, OpenAIInMemory, MistralInMemory);
 TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_over_inline_limit, OpenAIInMemory, MistralInMemory);
 TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_large, OpenAIInMemory, MistralInMemory);
+TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_client_token, OpenAIInMemory, MistralInMemory);
+TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_lost_reply_adopted, OpenAIInMemory, MistralInMemory);
+TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_crash_after_create, OpenAIInMemory, MistralInMemory);
+TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_create_not_made, OpenAIInMemory, MistralInMemory);

@@ -36,6 +36,22 @@ namespace detail {
                          ProviderErrorInfo{"gemini", 0, {}, std::string(why), false});
 }
 
+/// The display name a job created with `client_token` carries: `"<display> [<token>]"` (Gemini
+/// batches have no metadata of their own).
+[[nodiscard]] inline std::string gemini_tagged_display_name(std::string display, std::string_view client_token) {
+    if (client_token.empty()) return display;
+    return fmt::format("{} [{}]", display, client_token);
+}
+
+/// The client token at the end of a display name written by `gemini_tagged_display_name`, or "".
+[[nodiscard]] inline std::string gemini_client_token(std::string_view display) {
+    if (display.size() < 3 || display.back() != ']') return {};
+    const auto open = display.rfind(" [");
+    if (open == std::string_view::npos) return {};
+    const auto token = display.substr(open + 2, display.size() - open - 3);
+    return client_token_valid(token) ? std::string(token) : std::string();
+}
+
 /// Translates an Operation (from create, get or list) into a `BatchJob`; `raw` keeps it whole
 /// (moved in, not copied, when given an rvalue).
 /// @throws ProviderError when a counter or the state has the wrong type.
@@ -47,6 +63,7 @@ namespace detail {
     const auto& md = member(op, "metadata");
     if (job.name.empty()) job.name = get_string(md, "name");
     job.display_name = get_string(md, "displayName");
+    job.client_token = gemini_client_token(job.display_name);
     job.model = get_string(md, "model");
     if (const auto* st = find(md, "state"); st && !st->is_string())
         throw gemini_bad_reply("read batch job " + job.name, "'state' is not a string");

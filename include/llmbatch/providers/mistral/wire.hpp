@@ -53,6 +53,8 @@ namespace detail {
     job.state = mistral_state(job.raw_state);
     job.done = is_terminal(job.state);
     job.display_name = get_string(member(j, "metadata"), "llmbatch_display_name");
+    if (auto token = get_string(member(j, "metadata"), "llmbatch_client_token"); client_token_valid(token))
+        job.client_token = std::move(token);
     auto counter = [&](std::string_view key) {
         auto v = get_int64(j, key);
         if (!v) throw mistral_bad_reply("read batch job " + job.name, fmt::format("{} is not an integer", key));

@@ -97,6 +97,8 @@ namespace detail {
     job.done = is_terminal(job.state);
     const auto& md = member(batch, "metadata");
     job.display_name = get_string(md, "llmbatch_display_name");
+    if (auto token = get_string(md, "llmbatch_client_token"); client_token_valid(token))
+        job.client_token = std::move(token);
     if (const auto* counts = find(batch, "request_counts"); counts && counts->is_object()) {
         auto counter = [&](std::string_view key) {
             auto v = get_int64(*counts, key);
