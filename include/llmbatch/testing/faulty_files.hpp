@@ -15,7 +15,7 @@
 /// **Example**:
 /// ```cpp
 /// llmbatch::testing::FaultyFiles files;                 // installed for this thread
-/// files.fail_at(2, llmbatch::testing::FileFault::enospc);
+/// files.fail_at(3, llmbatch::testing::FileFault::enospc);    // open, write, fsync
 /// CHECK_THROWS_AS(llmbatch::detail::atomic_write_file(path, "x"), llmbatch::FileError);  // its fsync
 /// CHECK(files.fired());
 /// ```
@@ -90,7 +90,7 @@ struct SimulatedKill {
 
 /// Records and fails file operations on this thread from construction to destruction (see the
 /// file comment). Not copyable or movable; construct it in the scope it should cover.
-class FaultyFiles final : public detail::FileOps {
+class FaultyFiles final : public ::llmbatch::detail::FileOps {
 public:
     FaultyFiles() : scope_(*this) {}
 
@@ -123,25 +123,25 @@ public:
 
     int open(const char* path, int flags, ::mode_t mode) override {
         if (const auto refused = strike(FileOp::open, path, {}, (flags & O_CREAT) != 0)) return *refused;
-        const int fd = detail::FileOps::open(path, flags, mode);
+        const int fd = ::llmbatch::detail::FileOps::open(path, flags, mode);
         if (fd >= 0) open_[fd] = path;
         return fd;
     }
     ::ssize_t read(int fd, void* buffer, std::size_t size) override {
         if (const auto refused = strike(FileOp::read, path_of(fd))) return *refused;
-        return detail::FileOps::read(fd, buffer, size);
+        return ::llmbatch::detail::FileOps::read(fd, buffer, size);
     }
     ::ssize_t write(int fd, const void* data, std::size_t size) override {
         if (!dead_ && full_.erase(fd) != 0) return refuse(ENOSPC);  // the rest of a short write
         switch (decide(FileOp::write, path_of(fd), {}, true)) {
-            case Strike::none: return detail::FileOps::write(fd, data, size);
+            case Strike::none: return ::llmbatch::detail::FileOps::write(fd, data, size);
             case Strike::refused: return -1;
             case Strike::half: {
                 full_.insert(fd);
-                return detail::FileOps::write(fd, data, size / 2);
+                return ::llmbatch::detail::FileOps::write(fd, data, size / 2);
             }
             case Strike::kill: {
-                (void)detail::FileOps::write(fd, data, size / 2);
+                (void)::llmbatch::detail::FileOps::write(fd, data, size / 2);
                 throw SimulatedKill{records_.back()};
             }
         }
@@ -149,39 +149,39 @@ public:
     }
     int fsync(int fd) override {
         if (const auto refused = strike(FileOp::fsync, path_of(fd))) return *refused;
-        return detail::FileOps::fsync(fd);
+        return ::llmbatch::detail::FileOps::fsync(fd);
     }
     int close(int fd) override {
         // The descriptor is released even when close reports an error, and by a dead process.
         std::string path = path_of(fd);
         open_.erase(fd);
         full_.erase(fd);
-        const int result = detail::FileOps::close(fd);
+        const int result = ::llmbatch::detail::FileOps::close(fd);
         if (dead_) return result;
         if (const auto refused = strike(FileOp::close, std::move(path))) return *refused;
         return result;
     }
     int fchmod(int fd, ::mode_t mode) override {
         if (const auto refused = strike(FileOp::fchmod, path_of(fd))) return *refused;
-        return detail::FileOps::fchmod(fd, mode);
+        return ::llmbatch::detail::FileOps::fchmod(fd, mode);
     }
     int stat(const char* path, struct ::stat* out) override {
         if (const auto refused = strike(FileOp::stat, path)) return *refused;
-        return detail::FileOps::stat(path, out);
+        return ::llmbatch::detail::FileOps::stat(path, out);
     }
     int rename(const char* from, const char* to) override {
         if (const auto refused = strike(FileOp::rename, from, to)) return *refused;
-        return detail::FileOps::rename(from, to);
+        return ::llmbatch::detail::FileOps::rename(from, to);
     }
     int unlink(const char* path) override {
         if (const auto refused = strike(FileOp::unlink, path)) return *refused;
-        return detail::FileOps::unlink(path);
+        return ::llmbatch::detail::FileOps::unlink(path);
     }
     int flock(int fd, int operation) override {
         // Unlocking changes no file, and the kernel releases a dead process's locks.
-        if (operation == LOCK_UN) return detail::FileOps::flock(fd, operation);
+        if (operation == LOCK_UN) return ::llmbatch::detail::FileOps::flock(fd, operation);
         if (const auto refused = strike(FileOp::flock, path_of(fd))) return *refused;
-        return detail::FileOps::flock(fd, operation);
+        return ::llmbatch::detail::FileOps::flock(fd, operation);
     }
 
 private:
@@ -242,7 +242,7 @@ private:
         return -1;
     }
 
-    detail::ScopedFileOps scope_;
+    ::llmbatch::detail::ScopedFileOps scope_;
     std::optional<Armed> armed_{};
     bool fired_ = false;
     bool dead_ = false;
