@@ -271,3 +271,31 @@ TEST_SUITE("unit") {
         }
     }
 }
+
+#include "llmbatch/testing/faulty_files.hpp"
+
+TEST_SUITE("unit") {
+    TEST_CASE("atomic_write_file syncs the new file before the rename and the directory after it") {
+        using llmbatch::testing::FileOp;
+        TempDir dir(true);
+        const auto target = dir.path / "sub" / "f.json";
+        atomic_write_file(target, "old");
+        llmbatch::testing::FaultyFiles files;
+        atomic_write_file(target, "new");
+        const auto& ops = files.operations();
+        const auto rename = std::find_if(ops.begin(), ops.end(), [](const auto& r) { return r.op == FileOp::rename; });
+        REQUIRE(rename != ops.end());
+        CHECK(rename->to == target.string());
+        // The temporary's content is on disk before its name replaces the old one ...
+        const auto synced_file = std::find_if(ops.begin(), rename, [&](const auto& r) {
+            return r.op == FileOp::fsync && r.path == rename->path;
+        });
+        CHECK(synced_file != rename);
+        // ... and the new name is on disk before the write returns.
+        const auto synced_dir = std::find_if(rename, ops.end(), [&](const auto& r) {
+            return r.op == FileOp::fsync && r.path == (dir.path / "sub").string();
+        });
+        CHECK(synced_dir != ops.end());
+        CHECK(*read_file_if_exists(target) == "new");
+    }
+}

@@ -508,3 +508,48 @@ TEST_SUITE("unit") {
         CHECK(nlohmann::json::parse(slurp(dir.tracking()))["note"].dump() == kept);
     }
 }
+
+#include "llmbatch/testing/faulty_files.hpp"
+
+TEST_SUITE("unit") {
+    TEST_CASE("a kill anywhere in mark_completed never leaves a completed job whose batch is not marked") {
+        using llmbatch::testing::FaultyFiles;
+        using llmbatch::testing::FileFault;
+        std::size_t tried = 0;
+        for (std::size_t n = 1;; ++n) {
+            CAPTURE(n);
+            TempDir dir;
+            TrackedJob job;
+            job.provider = "gemini";
+            job.job_name = "batches/k";
+            job.source = "s.md";
+            job.batch_index = 3;
+            dir.tracker().add(job);
+            bool killed = false;
+            {
+                FaultyFiles files;
+                files.fail_at(n, FileFault::kill);
+                try {
+                    dir.tracker().mark_completed("batches/k", SysTime{} + 1h);
+                } catch (const llmbatch::testing::SimulatedKill&) {
+                    killed = true;
+                }
+                if (!files.fired()) break;
+            }
+            ++tried;
+            CHECK(killed);
+            // What the next run reads: either nothing changed, or the batch is marked and the
+            // job still pending (a fetch completes it), or both are done; never a completed job
+            // whose batch a create would submit again.
+            auto after = dir.tracker();
+            const bool completed = after.find("batches/k")->status == TrackedStatus::completed;
+            const bool marked = after.is_batch_completed("s.md", 3);
+            CHECK((!completed || marked));
+            // A run after the crash finishes the job.
+            if (!after.pending().empty()) after.mark_completed("batches/k", SysTime{} + 2h);
+            CHECK(after.find("batches/k")->status == TrackedStatus::completed);
+            CHECK(after.is_batch_completed("s.md", 3));
+        }
+        CHECK(tried >= 10);  // both files' locks, reads, writes, renames and syncs
+    }
+}

@@ -353,3 +353,103 @@ TEST_CASE("a refetch that finds the provider without the results leaves the comp
 }
 
 }  // TEST_SUITE
+
+#include "llmbatch/testing/faulty_files.hpp"
+
+namespace {
+
+/// A transport that cannot reach the server and says so the way a client library might: with
+/// the request's URL and headers, key included, in its message.
+struct KeyEchoingTransport {
+    llmbatch::HttpResponse send(const llmbatch::HttpRequest& request) {
+        std::string message = "could not reach " + request.url;
+        for (const auto& [name, value] : request.headers) message += " " + name + ": " + value;
+        throw llmbatch::TransportError(message, false);
+    }
+};
+
+}  // namespace
+
+TEST_SUITE("unit") {
+
+TEST_CASE("workflow: a job whose results cannot be saved stays pending, and the next fetch saves and completes it") {
+    using llmbatch::testing::FaultyFiles;
+    using llmbatch::testing::FileFault;
+    std::size_t kept_pending = 0;
+    for (const auto fault : {FileFault::enospc, FileFault::short_write}) {
+        for (std::size_t n = 1;; ++n) {
+            CAPTURE(n);
+            World w;
+            const auto name = w.create("a.md", 0, 3);
+            w.clock.advance(2h);
+            {
+                FaultyFiles files;
+                files.fail_at(n, fault);
+                try {
+                    (void)w.fetch(pending_only());
+                } catch (const llmbatch::FileError&) {  // the files' errors propagate, the files stay intact
+                }
+                if (!files.fired()) break;
+            }
+            // Completed only with every result saved; otherwise still pending, results not marked.
+            if (w.status(name) == TrackedStatus::completed) {
+                CHECK(w.store.load("a.md").size() == 3);
+                CHECK(w.tracker.is_batch_completed("a.md", 0));
+            } else {
+                ++kept_pending;
+                CHECK(w.status(name) == TrackedStatus::pending);
+            }
+            const auto report = w.fetch(pending_only());
+            CHECK(report.summary.still_pending == 0);
+            CHECK(w.status(name) == TrackedStatus::completed);
+            CHECK(w.tracker.is_batch_completed("a.md", 0));
+            CHECK(w.store.load("a.md").size() == 3);
+        }
+    }
+    CHECK(kept_pending > 0);
+}
+
+TEST_CASE("workflow: a refetch that does not complete still counts as refetched, and as still pending") {
+    World w;
+    const auto name = w.create("a.md", 0, 2);
+    const auto other = w.create("b.md", 0, 2);
+    w.clock.advance(2h);
+    (void)w.fetch(pending_only());
+    w.service.delete_batch_job("gemini", name);  // one of the two can no longer be fetched
+    const auto report = w.fetch(refetch(24));
+    CHECK(report.summary.refetched == 2);
+    CHECK(report.summary.completed == 1);
+    CHECK(report.summary.still_pending == 1);
+    CHECK(w.printed("  Refetched: 2"));
+    CHECK(w.printed("  Still pending: 1"));
+    CHECK(w.status(other) == TrackedStatus::completed);
+}
+
+TEST_CASE("workflow: the API key never appears in a transport error, in the console lines or the report") {
+    const std::string key = "AIza-secret-key-0123456789";
+    ManualClock clock;
+    llmbatch::GeminiConfig config;
+    config.api_key = key;
+    config.retry.max_attempts = 2;
+    llmbatch::LLMService<llmbatch::GeminiProvider<KeyEchoingTransport, ManualClock>> service{
+        llmbatch::GeminiProvider<KeyEchoingTransport, ManualClock>(config, KeyEchoingTransport{}, clock)};
+    llmbatch_test::TempDir tmp{"llmbatch-workflow", true};
+    llmbatch::JobTracker tracker{tmp.path / "jobs.json", tmp.path / "state.json"};
+    llmbatch::ResultStore store{tmp.path / "results"};
+    TrackedJob job;
+    job.provider = "gemini";
+    job.job_name = "batches/unreachable";
+    job.source = "s.md";
+    tracker.add(job);
+    std::vector<std::string> lines;
+    const auto report = llmbatch::fetch_tracked_jobs(service, tracker, store, pending_only(), clock,
+                                                     [&](std::string_view l) { lines.emplace_back(l); });
+    REQUIRE(report.jobs.size() == 1);
+    CHECK(report.jobs[0].error.find("could not reach") != std::string::npos);
+    CHECK(report.jobs[0].error.find("[REDACTED]") != std::string::npos);
+    CHECK(report.jobs[0].error.find(key) == std::string::npos);
+    for (const auto& line : lines) CHECK(line.find(key) == std::string::npos);
+    CHECK(tracker.find(job.job_name)->status == TrackedStatus::pending);
+}
+
+}  // TEST_SUITE

@@ -2,7 +2,9 @@
 /// @file detail/file_io.hpp
 /// Crash-safe file primitives (POSIX): `atomic_write_file` replaces a file so that readers and
 /// crashes only ever see the old or the new content, `read_file_if_exists` reads one, and
-/// `FileLock` serialises read-modify-write transactions between threads and processes.
+/// `FileLock` serialises read-modify-write transactions between threads and processes. Every
+/// system call on a file goes through `file_ops()` (see `detail/file_ops.hpp`), so tests can
+/// record them and make chosen ones fail.
 ///
 /// Example: a transaction that no other process can interleave with, and that never leaves the
 /// file half-written.
@@ -32,6 +34,7 @@
 
 #include <fmt/format.h>
 
+#include "llmbatch/detail/file_ops.hpp"
 #include "llmbatch/error.hpp"
 
 namespace llmbatch {
@@ -75,14 +78,14 @@ public:
         return *this;
     }
     ~Fd() {
-        if (fd_ >= 0) ::close(fd_);
+        if (fd_ >= 0) file_ops().close(fd_);
     }
     [[nodiscard]] int get() const noexcept { return fd_; }
     /// Closes now and reports `close`'s errno (0 on success).
     [[nodiscard]] int close_now() noexcept {
         const int fd = std::exchange(fd_, -1);
         if (fd < 0) return 0;
-        return ::close(fd) == 0 ? 0 : errno;
+        return file_ops().close(fd) == 0 ? 0 : errno;
     }
 
 private:
@@ -152,11 +155,11 @@ inline void ensure_parent_directory(const std::filesystem::path& target) {
 }
 
 /// Writes all of `content` to `fd`, retrying short writes and interrupted calls; 0 or errno.
-[[nodiscard]] inline int write_all(int fd, std::string_view content) noexcept {
+[[nodiscard]] inline int write_all(int fd, std::string_view content) {
     const char* p = content.data();
     std::size_t left = content.size();
     while (left > 0) {
-        const ::ssize_t n = ::write(fd, p, left);
+        const ::ssize_t n = file_ops().write(fd, p, left);
         if (n < 0) {
             if (errno == EINTR) continue;
             return errno;
@@ -169,11 +172,11 @@ inline void ensure_parent_directory(const std::filesystem::path& target) {
 
 /// `fsync` on the directory, so a completed rename survives a power loss. File systems that
 /// cannot sync a directory (`EINVAL`) are accepted as they are.
-[[nodiscard]] inline int sync_directory(const std::filesystem::path& dir) noexcept {
-    const int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+[[nodiscard]] inline int sync_directory(const std::filesystem::path& dir) {
+    const int fd = file_ops().open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);
     if (fd < 0) return errno;
     Fd guard(fd);
-    if (::fsync(fd) != 0 && errno != EINVAL && errno != EROFS) return errno;
+    if (file_ops().fsync(fd) != 0 && errno != EINVAL && errno != EROFS) return errno;
     return guard.close_now();
 }
 
@@ -201,26 +204,26 @@ public:
         ::mode_t mode = 0666;  // less the umask, as for any new file
         bool keep_mode = false;
         struct ::stat st {};
-        if (::stat(path_.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+        if (file_ops().stat(path_.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
             mode = st.st_mode & 07777;
             keep_mode = true;
         }
         int fd = -1;
         for (int attempt = 0; attempt < 16 && fd < 0; ++attempt) {
             tmp_ = temporary_name(path_);
-            fd = ::open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, keep_mode ? 0600 : mode);
+            fd = file_ops().open(tmp_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, keep_mode ? 0600 : mode);
             if (fd < 0 && errno != EEXIST) fail("create a temporary file for", path_, errno);
         }
         if (fd < 0) fail("create a temporary file for", path_, EEXIST);
         fd_ = Fd(fd);
-        if (keep_mode && ::fchmod(fd, mode) != 0) abandon("set the permissions of the new content of", errno);
+        if (keep_mode && file_ops().fchmod(fd, mode) != 0) abandon("set the permissions of the new content of", errno);
     }
     AtomicFile(const AtomicFile&) = delete;
     AtomicFile& operator=(const AtomicFile&) = delete;
     ~AtomicFile() {
         if (!committed_) {
             (void)fd_.close_now();
-            ::unlink(tmp_.c_str());
+            file_ops().unlink(tmp_.c_str());
         }
     }
 
@@ -232,9 +235,9 @@ public:
     /// Puts the new content in place of `path`.
     void commit() {
         using namespace file_io_impl;
-        if (::fsync(fd_.get()) != 0) abandon("flush", errno);
+        if (file_ops().fsync(fd_.get()) != 0) abandon("flush", errno);
         if (const int err = fd_.close_now()) abandon("write", err);
-        if (::rename(tmp_.c_str(), path_.c_str()) != 0) abandon("replace", errno);
+        if (file_ops().rename(tmp_.c_str(), path_.c_str()) != 0) abandon("replace", errno);
         committed_ = true;
         if (const int err = sync_directory(directory_of(path_))) fail("flush the directory entry of", path_, err);
     }
@@ -242,7 +245,7 @@ public:
 private:
     [[noreturn]] void abandon(std::string_view what, int err) {
         (void)fd_.close_now();
-        ::unlink(tmp_.c_str());
+        file_ops().unlink(tmp_.c_str());
         committed_ = true;  // nothing left to clean
         file_io_impl::fail(what, path_, err);
     }
@@ -267,7 +270,7 @@ inline void atomic_write_file(const std::filesystem::path& path, std::string_vie
 /// @throws FileError when the file exists but cannot be read (a directory, no permission, I/O).
 [[nodiscard]] inline std::optional<std::string> read_file_if_exists(const std::filesystem::path& path) {
     using namespace file_io_impl;
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    const int fd = file_ops().open(path.c_str(), O_RDONLY | O_CLOEXEC, 0);
     if (fd < 0) {
         if (errno == ENOENT) return std::nullopt;
         fail("read", path, errno);
@@ -276,7 +279,7 @@ inline void atomic_write_file(const std::filesystem::path& path, std::string_vie
     std::string out;
     char buffer[65536];
     for (;;) {
-        const ::ssize_t n = ::read(fd, buffer, sizeof buffer);
+        const ::ssize_t n = file_ops().read(fd, buffer, sizeof buffer);
         if (n < 0) {
             if (errno == EINTR) continue;
             fail("read", path, errno);
@@ -302,8 +305,7 @@ inline void remove_stale_temporaries(const std::filesystem::path& path) noexcept
         if (!file_io_impl::is_temporary_name(entry.path().filename().string(), path)) continue;
         std::error_code status_ec;
         if (!std::filesystem::is_regular_file(entry.symlink_status(status_ec)) || status_ec) continue;
-        std::error_code ignored;
-        std::filesystem::remove(entry.path(), ignored);
+        (void)file_ops().unlink(entry.path().c_str());
     }
 }
 
@@ -333,7 +335,7 @@ public:
         lock_path_ += ".lock";
         file_io_impl::ensure_parent_directory(lock_path_);
         // Never through a symbolic link: the lock file is ours, not wherever a link points.
-        fd_ = ::open(lock_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
+        fd_ = file_ops().open(lock_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
         if (fd_ < 0) {
             const int err = errno;
             if (err == ELOOP)
@@ -342,10 +344,10 @@ public:
                                 lock_path_);
             file_io_impl::fail("open the lock file", lock_path_, err);
         }
-        while (::flock(fd_, LOCK_EX) != 0) {
+        while (file_ops().flock(fd_, LOCK_EX) != 0) {
             if (errno == EINTR) continue;
             const int err = errno;
-            ::close(fd_);
+            file_ops().close(fd_);
             fd_ = -1;
             file_io_impl::fail("lock", lock_path_, err);
         }
@@ -377,8 +379,8 @@ public:
 private:
     void release() noexcept {
         if (fd_ >= 0) {
-            ::flock(fd_, LOCK_UN);
-            ::close(fd_);
+            file_ops().flock(fd_, LOCK_UN);
+            file_ops().close(fd_);
             fd_ = -1;
         }
     }
