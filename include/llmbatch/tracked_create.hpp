@@ -238,7 +238,19 @@ TrackedCreate create_tracked_job(Service& service, Store& tracker, C& clock, std
     job.status = TrackedStatus::pending;
     job.created_at = std::chrono::floor<std::chrono::seconds>(clock.utc_now());
     const CreateIntent intent{create.client_token, job};
-    tracker.begin_create(intent, options.force);
+    try {
+        tracker.begin_create(intent, options.force);
+    } catch (const DuplicateJobError&) {
+        throw;
+    } catch (const Error&) {
+        // Nothing was sent; the record may have been written all the same (e.g. only the final
+        // directory sync failed): close it, or it would hold the batch until the settling time.
+        try {
+            tracker.abandon_create(intent.token);
+        } catch (const Error&) {
+        }
+        throw;
+    }
 
     CreatedBatchJob created;
     try {

@@ -10,6 +10,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <set>
 #include <string>
 #include <thread>
@@ -19,6 +20,7 @@
 
 #include "llmbatch/providers/gemini.hpp"
 #include "llmbatch/service.hpp"
+#include "llmbatch/testing/faulty_files.hpp"
 #include "llmbatch/testing/gemini_emulator.hpp"
 #include "llmbatch/testing/lossy_transport.hpp"
 #include "llmbatch/testing/manual_clock.hpp"
@@ -183,6 +185,57 @@ TEST_CASE("tracked create: the client token is fresh, valid, and given to the pr
     const auto job = run.service.get_batch_job_status("gemini", created.job.job_name);
     CHECK(job.client_token == "my-own-token");
     CHECK(job.display_name == "notes batch 0 [my-own-token]");
+}
+
+TEST_CASE("tracked create: a fault or a kill at every file operation ends, after a re-run, with exactly one job") {
+    using llmbatch::testing::FaultyFiles;
+    using llmbatch::testing::FileFault;
+    std::map<std::string, int> outcomes;
+    for (const auto fault : {FileFault::enospc, FileFault::eio, FileFault::short_write, FileFault::kill}) {
+        for (std::size_t n = 1;; ++n) {
+            CAPTURE(llmbatch::testing::to_string(fault));
+            CAPTURE(n);
+            llmbatch_test::TempDir tmp("llmbatch-intent", true);
+            Run run(tmp.path);
+            bool fired = false;
+            {
+                FaultyFiles files;
+                files.fail_at(n, fault);
+                try {
+                    (void)llmbatch::create_tracked_job(run.service, run.tracker, run.clock, "gemini", batch(0), payload());
+                    ++outcomes["created"];
+                } catch (const llmbatch::CreateInDoubt&) {
+                    ++outcomes["in doubt"];  // made, not recorded: the record stays open
+                    CHECK(run.emulator.job_count() == 1);
+                } catch (const llmbatch::Error&) {
+                    ++outcomes["not sent"];  // the record could not be written: nothing was sent
+                    CHECK(run.emulator.job_count() == 0);
+                    CHECK(run.tracker.open_creates().empty());
+                } catch (const llmbatch::testing::SimulatedKill&) {
+                    ++outcomes["killed"];
+                }
+                fired = files.fired();
+            }
+            if (!fired) break;
+            // The next run: settle what the last one left, then create the batch if it still needs a job.
+            JobTracker next(tmp.path / "jobs.json", tmp.path / "state.json");
+            (void)llmbatch::resolve_open_creates(run.service, next, run.clock);
+            if (!next.open_creates().empty()) {  // killed after the record, before sending: known after the settling time
+                run.clock.advance(11min);
+                (void)llmbatch::resolve_open_creates(run.service, next, run.clock);
+            }
+            if (next.jobs().empty())
+                (void)llmbatch::create_tracked_job(run.service, next, run.clock, "gemini", batch(0), payload());
+            CHECK(run.emulator.job_count() == 1);
+            REQUIRE(next.jobs().size() == 1);
+            CHECK(next.open_creates().empty());
+            CHECK(next.jobs().front().request_keys == std::vector<std::string>{"k0", "k1"});
+        }
+    }
+    MESSAGE("outcomes: created ", outcomes["created"], ", in doubt ", outcomes["in doubt"], ", not sent ",
+            outcomes["not sent"], ", killed ", outcomes["killed"]);
+    CHECK(outcomes["in doubt"] > 0);
+    CHECK(outcomes["killed"] > 0);
 }
 
 }  // TEST_SUITE
