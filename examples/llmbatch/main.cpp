@@ -1,11 +1,11 @@
 // llmbatch: the batch command-line tool (create / fetch / list / cancel / refresh-errors / wait).
-// The whole tool lives in cli/cli.hpp; this file only picks the providers and the terminal:
+// The whole tool lives in cli.hpp and commands/; this file only picks the providers and the terminal:
 // - no API key (GEMINI_API_KEY, OPENAI_API_KEY, MISTRAL_API_KEY, ANTHROPIC_API_KEY) or --emulator: the built-in
-//   emulators, with their jobs kept in <tracking-file>.emulator.json (Gemini) and the files beside
-//   it (OpenAI, Mistral, Anthropic) so later runs see them, on the system clock, with short phases (pending
-//   2 s, running 5 s, finalizing 1 s, cancelling 2 s) so jobs finish within seconds;
+//   emulators, with the jobs of every provider kept in <tracking-file>.emulator.json so later runs see
+//   them, on the system clock, with short phases (pending 2 s, running 5 s, finalizing 1 s,
+//   cancelling 2 s) so jobs finish within seconds;
 // - a key set, or --base-url given: the providers' APIs (or that endpoint) through libcurl.
-#include "cli/cli.hpp"
+#include "cli.hpp"
 
 #include <chrono>
 #include <cstdlib>

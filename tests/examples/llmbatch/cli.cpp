@@ -1,13 +1,13 @@
-// Tests of the llmbatch command-line tool (examples/cli/cli.hpp), in process: the Gemini emulator
+// Tests of the llmbatch command-line tool (examples/llmbatch), in process: the Gemini emulator
 // on a manual clock stands in for the API, and every run's output is captured.
-#include "cli/cli.hpp"
+#include "cli.hpp"
 
 #include <doctest/doctest.h>
 
 #include <string>
 #include <vector>
 
-#include "cli_support.hpp"
+#include "support.hpp"
 
 namespace {
 
