@@ -78,7 +78,7 @@ int run_command(std::string_view name, Context<B>& ctx) {
 
 /// Runs one `llmbatch` command line (`args` without the program name) on `backend`, printing to
 /// `out` and `err`, and returns the exit code: 0 success, 1 when a job failed or an error
-/// occurred, 2 for bad usage or input. With `--json`, `out` receives exactly one JSON document
+/// occurred, 2 for bad usage or input, 3 when create refused a batch that has a pending job. With `--json`, `out` receives exactly one JSON document
 /// (`{"command": ..., "error": ..., "exit_code": ...}` on errors); messages still go to `err`.
 /// Nothing escapes: every exception becomes a message on `err` and an exit code.
 template <Backend B>

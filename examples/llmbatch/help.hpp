@@ -24,7 +24,8 @@ inline void print_options(std::ostream& out, const std::vector<OptionSpec>& opti
 
 /// What each exit code means, as the help says it.
 inline constexpr std::string_view exit_code_help =
-    "Exit codes: 0 success, 1 a job failed or an error occurred, 2 bad usage or input.\n";
+    "Exit codes: 0 success, 1 a job failed or an error occurred, 2 bad usage or input (nothing was changed),\n"
+    "3 create refused a batch because it already has a pending job (nothing failed; see --force).\n";
 
 inline void print_tool_help(std::ostream& out, std::string_view backend, const std::vector<CommandSpec>& commands) {
     out << "llmbatch: submit prompts as LLM batch jobs, track them, and save their results.\n\n"

@@ -187,7 +187,8 @@ int create(Context<B>& ctx) {
                     {"created", created_count},
                     {"refused", refused},
                     {"failed", failed}}}});
-    return failed > 0 || refused > 0 ? exit_failure : exit_success;
+    if (failed > 0) return exit_failure;
+    return refused > 0 ? exit_refused : exit_success;
 }
 
 }  // namespace llmbatch::cli::detail

@@ -82,7 +82,7 @@ int create_resubmit(Context<B>& ctx, const std::string& original_name) {
                 doc["job_name"] = nullptr;
                 doc["error"] = message;
                 if (ctx.common.json) ctx.emit(doc);
-                return exit_failure;
+                return exit_refused;
             }
     TrackedJob job;
     job.source = original->source;

@@ -369,7 +369,8 @@ TEST_CASE("create refuses batches that already have a pending job, unless forced
     const auto a0 = w.job_for("A/a.md", 0).job_name;
 
     o = w.run({"create", "--prompts", p.string()});
-    CHECK(o.code == 1);
+    CHECK(o.code == llmbatch::cli::exit_refused);  // nothing failed: only refused
+    CHECK(o.code == 3);
     CHECK(w.emulator.job_count() == 3);
     CHECK(w.tracker().jobs().size() == 3);
     CHECK(contains(o.out, fmt::format("  Batch 0: Refused - Batch 0 of 'A/a.md' already has a pending job, '{}'; wait "

@@ -54,6 +54,7 @@ TEST_CASE("every help text names the exit codes") {
         CAPTURE(command);
         const auto o = w.run({command, "--help"});
         CHECK(contains(o.out, "Exit codes: 0 success"));
+        CHECK(contains(o.out, "3 create refused a batch because it already has a pending job"));
     }
     CHECK(contains(w.run({"--help"}).out, "--version"));
 }
