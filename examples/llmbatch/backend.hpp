@@ -30,6 +30,7 @@ inline constexpr int exit_success = 0;  ///< everything worked
 inline constexpr int exit_failure = 1;  ///< a job failed or an error occurred
 inline constexpr int exit_usage = 2;    ///< bad usage or bad input; nothing was changed
 inline constexpr int exit_refused = 3;  ///< nothing failed, but create refused a batch that has a pending job
+inline constexpr int exit_interrupted = 130;  ///< `wait` stopped by Ctrl-C (SIGINT)
 
 /// Bad usage or bad input (exit code 2): an unknown option, a missing value, an unreadable
 /// prompts file, an unknown job name.

@@ -4,6 +4,7 @@
 /// results store, and the small pieces of output every command shares.
 
 #include <algorithm>
+#include <csignal>
 #include <filesystem>
 #include <ostream>
 #include <string>
@@ -29,6 +30,9 @@ struct RunOptions {
     /// `out` is a terminal: `wait` rewrites one progress line with `\r` instead of printing a
     /// line per change. The program's `main` passes `isatty(STDOUT_FILENO)`.
     bool out_is_terminal = false;
+    /// Set (by a signal handler) when the user pressed Ctrl-C: `wait` stops at its next check and
+    /// says how to resume. Null: never.
+    const volatile std::sig_atomic_t* interrupted = nullptr;
 };
 
 namespace detail {

@@ -35,6 +35,16 @@ namespace llmbatch::cli::detail {
          "quota, server error) stays pending. --refetch-hours cannot be combined with the other two."};
 }
 
+/// After the summary: the command that retries the failed requests of each job that has some.
+template <class B>
+void say_how_to_resubmit(Context<B>& ctx, const FetchReport& report) {
+    for (const auto& r : report.jobs)
+        if (r.failed_requests > 0)
+            ctx.say(fmt::format("{} request(s) of {} failed; to retry them: llmbatch create --resubmit-failed {} "
+                                "--prompts <the prompts file>{}",
+                                r.failed_requests, r.job_name, r.job_name, ctx.same_files()));
+}
+
 template <class B>
 int fetch(Context<B>& ctx) {
     FetchSelection selection;
@@ -57,6 +67,7 @@ int fetch(Context<B>& ctx) {
         if (!spoke) throw UsageError(e.what());  // a bad selection: nothing was changed
         throw;
     }
+    say_how_to_resubmit(ctx, report);
     bool trouble = report.summary.failed > 0;
     nlohmann::ordered_json jobs = nlohmann::ordered_json::array();
     for (const auto& r : report.jobs) {

@@ -304,6 +304,9 @@ TEST_CASE("per-request failures are saved as error lines and can be resubmitted"
     CHECK(o.code == 0);
     CHECK(contains(o.out, "  Saved 6 result(s) to "));
     CHECK(contains(o.out, "  Warning: 2 request(s) failed (indices 1, 4)"));
+    CHECK(contains(o.out, fmt::format("2 request(s) of {0} failed; to retry them: llmbatch create --resubmit-failed {0} "
+                                      "--prompts <the prompts file> --tracking-file ",
+                                      original.job_name)));
     const auto lines = jsonl(w.results_of("Doc/d.md"));
     REQUIRE(lines.size() == 6);
     for (std::size_t i = 0; i < lines.size(); ++i) {
@@ -628,22 +631,30 @@ TEST_CASE("wait polls until the jobs finish and shows their progress") {
     const auto a = w.job_for("A/a.md", 0).job_name;
     const auto b = w.job_for("B/b.md", 0).job_name;
 
-    SUBCASE("one line per change when out is not a terminal") {
+    SUBCASE("one line per change when out is not a terminal, every job followed at once") {
         const auto o = w.run({"wait", "--poll-interval", "10"});
         CHECK(o.code == 0);
-        CHECK(o.out == fmt::format("Waiting for 2 job(s)...\n"
-                                   "{0}: PENDING 0/4\n"
-                                   "{0}: RUNNING 0/4\n"
-                                   "{0}: RUNNING 1/4\n"
-                                   "{0}: RUNNING 2/4\n"
-                                   "{0}: RUNNING 3/4\n"
-                                   "{0}: SUCCEEDED 4/4\n"
-                                   "{1}: SUCCEEDED 2/2\n"
-                                   "\n"
-                                   "All 2 job(s) finished: 2 succeeded, 0 did not.\n"
-                                   "Run 'llmbatch fetch --check-all-pending --tracking-file {2} --state-file {3} "
-                                   "--output-dir {4}' to save the results.\n",
-                                   a, b, w.tracking_file().string(), w.state_file().string(), w.output_dir().string()));
+        CAPTURE(o.out);
+        CHECK(o.out.rfind(fmt::format("Waiting for 2 job(s)...\n"
+                                      "{0}: PENDING 0/4\n"
+                                      "{1}: PENDING 0/2\n"
+                                      "  0/2 job(s) done, 0/6 request(s), 0 s elapsed\n"
+                                      "{0}: RUNNING 0/4\n"
+                                      "{1}: RUNNING 0/2\n"
+                                      "  0/2 job(s) done, 0/6 request(s), 20 s elapsed\n",
+                                      a, b),
+                          0) == 0);
+        for (const auto* line : {"{0}: RUNNING 1/4\n", "{0}: RUNNING 2/4\n", "{0}: RUNNING 3/4\n", "{1}: RUNNING 1/2\n"})
+            CHECK(contains(o.out, fmt::format(fmt::runtime(line), a, b)));
+        CHECK(contains(o.out, fmt::format("{0}: SUCCEEDED 4/4\n"
+                                          "{1}: SUCCEEDED 2/2\n"
+                                          "  2/2 job(s) done, 6/6 request(s), 1 min 0 s elapsed\n"
+                                          "\n"
+                                          "All 2 job(s) finished: 2 succeeded, 0 did not.\n"
+                                          "Run 'llmbatch fetch --check-all-pending --tracking-file {2} --state-file {3} "
+                                          "--output-dir {4}' to save the results.\n",
+                                          a, b, w.tracking_file().string(), w.state_file().string(),
+                                          w.output_dir().string())));
         CHECK(w.clock.elapsed() == 60s);
         for (auto s : w.clock.sleeps()) CHECK(s == 10s);
         // wait saves nothing.
@@ -659,6 +670,9 @@ TEST_CASE("wait polls until the jobs finish and shows their progress") {
         const auto o = w.run({"wait", "--poll-interval", "10", "--timeout", "30"});
         CHECK(o.code == 1);
         CHECK(contains(o.err, "Error: Timed out after 30 s waiting for batch job " + a + "; last state: RUNNING"));
+        CHECK(contains(o.err, "Error: Timed out after 30 s waiting for batch job " + b + "; last state: RUNNING"));
+        CHECK(contains(o.err, "0/2 job(s) done, "));
+        CHECK(contains(o.err, "Run 'llmbatch wait --tracking-file "));
         CHECK(w.clock.elapsed() == 30s);
     }
     SUBCASE("a job that fails makes the exit code 1") {
