@@ -1,4 +1,4 @@
-// The world of the llmbatch tool's tests (examples/llmbatch): temporary files, a manual clock,
+// The world of the llmbatch tool's tests (examples/llmbatch/): temporary files, a manual clock,
 // the emulators and the backend, and helpers to run the tool in process and read what it wrote.
 #pragma once
 
@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <map>
 #include <sstream>
 #include <string>
@@ -159,6 +160,13 @@ struct World {
         return body["metadata"]["state"].get<std::string>();
     }
 };
+
+/// The summary block commands print: a rule, "Summary:", the lines indented, a rule.
+inline std::string summary_block(std::initializer_list<std::string> lines) {
+    std::string s = "\n" + std::string(60, '=') + "\nSummary:\n";
+    for (const auto& l : lines) s += "  " + l + "\n";
+    return s + std::string(60, '=') + "\n";
+}
 
 inline bool contains(const std::string& haystack, const std::string& needle) { return haystack.find(needle) != std::string::npos; }
 
