@@ -1,7 +1,8 @@
 // Fuzzes the tool's prompts-file reader (load_prompts: a JSON array or JSON Lines of items):
 // the input is written as a prompts file in a private directory and loaded; a file it accepts
 // is planned into batches. UsageError (an InvalidArgument) is the expected refusal.
-#include "cli/cli.hpp"
+#include "batch_plan.hpp"
+#include "prompts_file.hpp"
 
 #include <cstddef>
 #include <cstdint>

@@ -1,14 +1,14 @@
 // The llmbatch tool with several providers: `create --provider` sends jobs to Gemini, OpenAI or
 // Mistral (each on its emulator here), the tracking file holds jobs of all three, and every other
 // command works on them by the provider each job was created on.
-#include "cli/cli.hpp"
+#include "cli.hpp"
 
 #include <doctest/doctest.h>
 
 #include <string>
 #include <vector>
 
-#include "cli_support.hpp"
+#include "support.hpp"
 
 TEST_SUITE("cli") {
 
@@ -140,7 +140,7 @@ TEST_CASE("resubmitting a job's failed requests goes to the job's own provider")
     CHECK(resubmitted == "mistral");
 }
 
-TEST_CASE("the emulators' jobs of every provider outlive the backend through their state files") {
+TEST_CASE("the emulators' jobs of every provider outlive the backend through one state file") {
     TempDir dir;
     const auto tracking = (dir.path / "jobs.json").string();
     const auto prompts = (dir.path / "p.jsonl");
@@ -157,7 +157,12 @@ TEST_CASE("the emulators' jobs of every provider outlive the backend through the
         return Outcome{code, out.str(), err.str()};
     };
     REQUIRE(run({"create", "--prompts", prompts.string(), "--provider", "openai"}).code == 0);
-    CHECK(fs::exists(tracking + ".emulator.openai.json"));
+    // One file, one section per provider; no file per provider beside it.
+    const auto state = Json::parse(slurp(tracking + ".emulator.json"));
+    CHECK(state.contains("openai"));
+    const auto job = JobTracker(tracking, dir.path / "state.json").jobs().front().job_name;
+    CHECK(state["openai"].dump().find(job) != std::string::npos);
+    CHECK_FALSE(fs::exists(tracking + ".emulator.openai.json"));
     clock.advance(job_finishes + 30s);
     const auto o = run({"fetch", "--check-all-pending"});  // a new backend: the OpenAI job comes from the file
     CHECK(o.code == 0);

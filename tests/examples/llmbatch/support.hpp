@@ -1,8 +1,8 @@
-// The world of the llmbatch tool's tests (examples/cli/cli.hpp): temporary files, a manual clock,
+// The world of the llmbatch tool's tests (examples/llmbatch/): temporary files, a manual clock,
 // the emulators and the backend, and helpers to run the tool in process and read what it wrote.
 #pragma once
 
-#include "cli/cli.hpp"
+#include "cli.hpp"
 
 #include <doctest/doctest.h>
 
@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <initializer_list>
 #include <map>
 #include <sstream>
 #include <string>
@@ -58,14 +59,14 @@ struct Outcome {
     std::string err;
 };
 
-std::string slurp(const fs::path& p) {
+inline std::string slurp(const fs::path& p) {
     std::ifstream in(p, std::ios::binary);
     std::ostringstream ss;
     ss << in.rdbuf();
     return ss.str();
 }
 
-std::vector<Json> jsonl(const fs::path& p) {
+inline std::vector<Json> jsonl(const fs::path& p) {
     std::vector<Json> out;
     std::istringstream in(slurp(p));
     for (std::string line; std::getline(in, line);)
@@ -74,7 +75,7 @@ std::vector<Json> jsonl(const fs::path& p) {
 }
 
 /// `{source, count}` pairs as a JSON Lines prompts file text, prompts numbered per source.
-std::string prompts_text(const std::vector<std::pair<std::string, int>>& sources) {
+inline std::string prompts_text(const std::vector<std::pair<std::string, int>>& sources) {
     std::string text;
     for (const auto& [source, count] : sources)
         for (int i = 0; i < count; ++i)
@@ -160,6 +161,13 @@ struct World {
     }
 };
 
-bool contains(const std::string& haystack, const std::string& needle) { return haystack.find(needle) != std::string::npos; }
+/// The summary block commands print: a rule, "Summary:", the lines indented, a rule.
+inline std::string summary_block(std::initializer_list<std::string> lines) {
+    std::string s = "\n" + std::string(60, '=') + "\nSummary:\n";
+    for (const auto& l : lines) s += "  " + l + "\n";
+    return s + std::string(60, '=') + "\n";
+}
+
+inline bool contains(const std::string& haystack, const std::string& needle) { return haystack.find(needle) != std::string::npos; }
 
 }  // namespace

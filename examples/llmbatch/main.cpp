@@ -1,13 +1,14 @@
 // llmbatch: the batch command-line tool (create / fetch / list / cancel / refresh-errors / wait).
-// The whole tool lives in cli/cli.hpp; this file only picks the providers and the terminal:
+// The whole tool lives in cli.hpp and commands/; this file only picks the providers and the terminal:
 // - no API key (GEMINI_API_KEY, OPENAI_API_KEY, MISTRAL_API_KEY, ANTHROPIC_API_KEY) or --emulator: the built-in
-//   emulators, with their jobs kept in <tracking-file>.emulator.json (Gemini) and the files beside
-//   it (OpenAI, Mistral, Anthropic) so later runs see them, on the system clock, with short phases (pending
-//   2 s, running 5 s, finalizing 1 s, cancelling 2 s) so jobs finish within seconds;
+//   emulators, with the jobs of every provider kept in <tracking-file>.emulator.json so later runs see
+//   them, on the system clock, with short phases (pending 2 s, running 5 s, finalizing 1 s,
+//   cancelling 2 s) so jobs finish within seconds;
 // - a key set, or --base-url given: the providers' APIs (or that endpoint) through libcurl.
-#include "cli/cli.hpp"
+#include "cli.hpp"
 
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -16,6 +17,11 @@
 #include <unistd.h>
 
 namespace {
+
+/// Set by Ctrl-C: `wait` stops at its next check and says how to resume.
+volatile std::sig_atomic_t interrupted = 0;
+
+extern "C" void on_interrupt(int) { interrupted = 1; }
 
 /// Emulator phases for people trying the tool: jobs finish within seconds.
 template <class Options>
@@ -33,6 +39,8 @@ int main(int argc, char** argv) {
     const std::vector<std::string> args(argv + 1, argv + argc);
     llmbatch::cli::RunOptions options;
     options.out_is_terminal = ::isatty(STDOUT_FILENO) == 1;
+    options.interrupted = &interrupted;
+    std::signal(SIGINT, on_interrupt);
 
     bool force_emulator = false, base_url = false;
     for (const auto& a : args) {
@@ -55,6 +63,11 @@ int main(int argc, char** argv) {
         return llmbatch::cli::exit_failure;
 #endif
     }
+    bool help = false;
+    for (const auto& a : args) help = help || a == "--help" || a == "-h" || a == "--version" || a == "help";
+    if (!force_emulator && !help)
+        std::cerr << "No API key set (GEMINI_API_KEY, OPENAI_API_KEY, MISTRAL_API_KEY or ANTHROPIC_API_KEY): the "
+                     "built-in emulators answer (offline).\n";
     using Clock = llmbatch::SystemClock;
     namespace testing = llmbatch::testing;
     llmbatch::cli::EmulatorBackend<Clock> backend(

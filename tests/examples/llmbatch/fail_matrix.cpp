@@ -3,11 +3,11 @@
 // longer meets the fault, and after each run the files must be whole and truthful (every file
 // parses, no saved result line is lost, no job is wrongly failed or completed, no batch has two
 // jobs at the provider), and a fault-free re-run must reach the same files as a fault-free run.
-#include "cli/cli.hpp"
+#include "cli.hpp"
 
 #include <doctest/doctest.h>
 
-#include "../support/temp_dir.hpp"
+#include "../../support/temp_dir.hpp"
 
 #include <algorithm>
 #include <chrono>
