@@ -97,13 +97,17 @@ int create(Context<B>& ctx) {
     if (auto model = ctx.args.value("--model")) settings.model = *model;
     ctx.configure(settings);
     if (!ctx.common.json) ctx.err << "Using " << ctx.backend.description() << ".\n";
+    // Creates an earlier run left in flight are settled first: their jobs are tracked, or their
+    // batches freed, or (still in doubt) kept reserved.
+    const auto settled = settle_earlier_creates(ctx);
+    for (const auto& job : ctx.tracker.pending()) pending.emplace(std::make_pair(job.source, job.batch_index), job.job_name);
 
     ctx.say(fmt::format("Loaded {} prompt(s) from {} source(s) in {}", prompts.prompt_count(), prompts.sources.size(),
                         *file_path));
     std::size_t total_batches = 0, skipped = 0, created_count = 0, refused = 0, failed = 0;
-    bool tracking_broken = false;
+    bool stopped = false;
     nlohmann::ordered_json jobs = nlohmann::ordered_json::array();
-    for (std::size_t s = 0; s < prompts.sources.size() && !tracking_broken; ++s) {
+    for (std::size_t s = 0; s < prompts.sources.size() && !stopped; ++s) {
         const auto& source = prompts.sources[s];
         ctx.say("");
         ctx.say(fmt::format("Processing {} ({} prompts)...", source.name, source.items.size()));
@@ -139,25 +143,29 @@ int create(Context<B>& ctx) {
             CreateOptions options;
             options.display_name = display_name(prefix, batch.source, batch.index);
             const auto submitted = submit_batch(ctx, batch.payload(), options, job, force);
-            if (!submitted.created) {
+            if (submitted.refused) {
+                ctx.say(fmt::format("  Batch {}: Refused - {}", batch.index, submitted.error));
+                ++refused;
+                finish("refused", "", submitted.error);
+                continue;
+            }
+            if (submitted.in_doubt) {
+                ctx.say(fmt::format("  Batch {}: {}", batch.index, submitted.error));
+                ctx.say("  No further batches are created now: run this create again to settle it first.");
+                ++failed;
+                finish("in_doubt", "", submitted.error);
+                stopped = true;
+                break;
+            }
+            if (!submitted.tracked) {
                 ctx.say(fmt::format("  Batch {}: Failed to create job - {}", batch.index, submitted.error));
                 ++failed;
                 finish("failed", "", submitted.error);
                 continue;
             }
             job = submitted.job;
-            if (!submitted.tracked) {
-                ctx.say(fmt::format("  Batch {}: Created job {}, but it could not be recorded in {}: {}", batch.index,
-                                    job.job_name, ctx.common.tracking_file.string(), submitted.error));
-                ctx.say("  No further batches are created; record or cancel that job by hand.");
-                ++created_count;
-                ++failed;
-                finish("untracked", job.job_name, submitted.error);
-                tracking_broken = true;
-                break;
-            }
             ctx.say(fmt::format("  Batch {}: Created job {}", batch.index, job.job_name));
-            if (!submitted.warning.empty()) ctx.say(fmt::format("  Batch {}: Warning - {}", batch.index, submitted.warning));
+            if (!submitted.note.empty()) ctx.say(fmt::format("  Batch {}: Note - {}", batch.index, submitted.note));
             ++created_count;
             pending[key] = job.job_name;
             finish("created", job.job_name, "");
@@ -173,12 +181,13 @@ int create(Context<B>& ctx) {
     ctx.say(fmt::format("  Refused (pending job exists): {}", refused));
     ctx.say(fmt::format("  Failed: {}", failed));
     ctx.say(frame('=', 60));
-    if (created_count > 0 && !tracking_broken)
+    if (created_count > 0 && !stopped)
         ctx.say(fmt::format("Next: 'llmbatch wait{0}' to follow the jobs, then 'llmbatch fetch --check-all-pending{0}' "
                             "to save their results.",
                             ctx.same_files()));
     if (ctx.common.json)
         ctx.emit({{"command", "create"},
+                  {"earlier_creates", settled},
                   {"jobs", jobs},
                   {"summary",
                    {{"total_sources", prompts.sources.size()},

@@ -94,23 +94,17 @@ int create_resubmit(Context<B>& ctx, const std::string& original_name) {
     options.display_name = display_name(ctx.args.value("--display-name-prefix").value_or(""), original->source,
                                         original->batch_index, " (resubmit)");
     const auto submitted = submit_batch(ctx, payload, options, job, force);
-    if (!submitted.created) {
-        ctx.say(fmt::format("  Failed to create job - {}", submitted.error));
+    if (!submitted.tracked) {
+        ctx.say(fmt::format("  {} - {}", submitted.refused ? "Refused" : submitted.in_doubt ? "In doubt" : "Failed to create job",
+                            submitted.error));
         doc["job_name"] = nullptr;
         doc["error"] = submitted.error;
         if (ctx.common.json) ctx.emit(doc);
-        return exit_failure;
+        return submitted.refused ? exit_refused : exit_failure;
     }
     job = submitted.job;
     doc["job_name"] = job.job_name;
-    if (!submitted.tracked) {
-        ctx.say(fmt::format("  Created job {}, but it could not be recorded in {}: {}", job.job_name,
-                            ctx.common.tracking_file.string(), submitted.error));
-        doc["error"] = submitted.error;
-        if (ctx.common.json) ctx.emit(doc);
-        return exit_failure;
-    }
-    if (!submitted.warning.empty()) ctx.say("  Warning: " + submitted.warning);
+    if (!submitted.note.empty()) ctx.say("  Note - " + submitted.note);
     ctx.say(fmt::format("  Created job {} (request keys: {})", job.job_name, fmt::join(keys, ", ")));
     if (ctx.common.json) ctx.emit(doc);
     return exit_success;

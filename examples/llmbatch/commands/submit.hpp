@@ -1,17 +1,20 @@
 #pragma once
 /// @file commands/submit.hpp
-/// Sending one batch to the provider and recording the job it becomes (`submit_batch`), shared by
-/// `create` and `create --resubmit-failed`.
+/// Sending one batch to the provider and tracking the job it becomes (`submit_batch`), shared by
+/// `create` and `create --resubmit-failed`, and settling the creates an earlier run left in flight.
 
 #include <cstdint>
 #include <exception>
+#include <utility>
 #include <string>
 #include <string_view>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
 #include "llmbatch/model.hpp"
 #include "llmbatch/service_types.hpp"
+#include "llmbatch/tracked_create.hpp"
 #include "llmbatch/tracking.hpp"
 
 #include "../context.hpp"
@@ -31,54 +34,67 @@ namespace llmbatch::cli::detail {
     return name;
 }
 
-/// Records a job just created at the provider. A pending job that appeared meanwhile (another
-/// process) does not make us lose this one: it is then tracked too, with a warning.
-/// @returns a warning to print, or an empty string.
-inline std::string track_new_job(JobTracker& tracker, const TrackedJob& job, bool force) {
-    try {
-        tracker.add(job, force);
-        return {};
-    } catch (const DuplicateJobError& e) {
-        tracker.add(job, true);
-        return fmt::format("another pending job for this batch appeared meanwhile ({}); both are tracked",
-                           e.existing_job());
-    }
-}
-
 /// What became of one batch sent to the provider.
 struct Submission {
-    TrackedJob job{};       ///< as recorded (its job_name is empty when no job was created)
-    std::string warning{};  ///< a note from the tracker (another pending job appeared meanwhile)
-    std::string error{};    ///< why the job was not created, or not recorded
-    bool created = false;   ///< the provider created the job
-    bool tracked = false;   ///< and it is in the tracking file
+    TrackedJob job{};      ///< as tracked (its job_name is empty when no job is tracked)
+    std::string error{};   ///< why no job is tracked
+    std::string note{};    ///< how a job whose create reply was lost was found
+    bool tracked = false;  ///< a job exists at the provider and is tracked
+    bool refused = false;  ///< the batch is taken: a pending job, or a create in flight
+    /// The create may have made a job that is not tracked yet (a lost reply, a job that could not
+    /// be recorded): nothing more should be created before it is settled.
+    bool in_doubt = false;
 };
 
-/// Creates one job at the provider with `payload`, then records `job` (with the provider's name
-/// for it and the creation time) in the tracker right after.
+/// Creates one job at the provider with `payload` and tracks `job` for it, the create recorded
+/// before it is sent (`create_tracked_job`), so no job is ever orphaned or created twice.
 template <class B>
 Submission submit_batch(Context<B>& ctx, const BatchPayload& payload, const CreateOptions& options, TrackedJob job,
                         bool force) {
     Submission s;
-    CreatedBatchJob created;
+    TrackedCreateOptions o;
+    o.create = options;
+    o.force = force;
+    const std::string provider = ctx.backend.target_provider();
     try {
-        created = ctx.backend.service().create_batch_job_on(ctx.backend.target_provider(), payload, options);
-    } catch (const std::exception& e) {
-        s.error = e.what();
-        return s;
-    }
-    s.created = true;
-    job.provider = created.provider_name;
-    job.job_name = created.job_name;
-    job.created_at = ctx.backend.clock().utc_now();
-    s.job = job;
-    try {
-        s.warning = track_new_job(ctx.tracker, job, force);
+        auto created = create_tracked_job(ctx.backend.service(), ctx.tracker, ctx.backend.clock(), provider,
+                                          std::move(job), payload, o);
+        s.job = std::move(created.job);
         s.tracked = true;
+        if (created.adopted)
+            s.note = fmt::format("the reply to its create was lost ({}); the job was found at {} by its client token",
+                                 created.lost_reply, provider);
+    } catch (const CreateInDoubt& e) {
+        s.error = e.what();
+        s.in_doubt = true;
+    } catch (const DuplicateJobError& e) {
+        s.error = e.what();
+        s.refused = true;
     } catch (const std::exception& e) {
         s.error = e.what();
     }
     return s;
+}
+
+/// Settles the creates an earlier run left in flight (a lost reply, a crash), saying what became
+/// of each; returns them for `--json`.
+template <class B>
+nlohmann::ordered_json settle_earlier_creates(Context<B>& ctx) {
+    auto out = nlohmann::ordered_json::array();
+    if (ctx.tracker.open_creates().empty()) return out;
+    for (const auto& s : resolve_open_creates(ctx.backend.service(), ctx.tracker, ctx.backend.clock())) {
+        const std::string_view outcome = s.settlement == CreateSettlement::adopted       ? "adopted"
+                                         : s.settlement == CreateSettlement::not_created ? "not_created"
+                                                                                          : "in_doubt";
+        ctx.say(fmt::format("An earlier create: {}", s.detail));
+        out.push_back({{"token", s.intent.token},
+                       {"source", s.intent.job.source},
+                       {"batch_index", s.intent.job.batch_index},
+                       {"outcome", outcome},
+                       {"job_name", s.job.job_name.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(s.job.job_name)},
+                       {"detail", s.detail}});
+    }
+    return out;
 }
 
 }  // namespace llmbatch::cli::detail

@@ -1,249 +1,20 @@
-// The fail matrix of the llmbatch tool's fetch and refetch: each command sequence runs in process
+// The fail matrix of the llmbatch tool's create, fetch and refetch: each command sequence runs in process
 // with one fault injected at network call N or at file operation N, for every N until a run no
 // longer meets the fault, and after each run the files must be whole and truthful (every file
 // parses, no saved result line is lost, no job is wrongly failed or completed, no batch has two
 // jobs at the provider), and a fault-free re-run must reach the same files as a fault-free run.
-#include "cli.hpp"
+#include "fail_matrix_world.hpp"
 
 #include <doctest/doctest.h>
 
-#include "../../support/temp_dir.hpp"
-
-#include <algorithm>
-#include <chrono>
-#include <filesystem>
-#include <functional>
-#include <map>
-#include <memory>
-#include <optional>
-#include <set>
-#include <sstream>
-#include <string>
-#include <utility>
-#include <variant>
-#include <vector>
-
-#include <fmt/format.h>
-
-#include "llmbatch/providers/gemini.hpp"
-#include "llmbatch/providers/openai.hpp"
-#include "llmbatch/service.hpp"
-#include "llmbatch/testing/faulty_files.hpp"
-#include "llmbatch/testing/gemini_emulator.hpp"
-#include "llmbatch/testing/manual_clock.hpp"
-#include "llmbatch/testing/openai_emulator.hpp"
-
 namespace {
 
+using namespace fail_matrix;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
-using llmbatch::HttpRequest;
-using llmbatch::HttpResponse;
 using llmbatch::Json;
 using llmbatch::testing::FaultyFiles;
 using llmbatch::testing::FileFault;
-using llmbatch::testing::ManualClock;
-
-/// What goes wrong on the network at the chosen call.
-enum class NetFault { error_before_sending, reply_lost, too_many_requests, server_error, truncated_body, garbage_body, empty_body };
-
-std::string_view to_string(NetFault f) {
-    constexpr std::string_view names[] = {"error before sending", "reply lost", "429", "503", "truncated body",
-                                          "garbage body", "empty body"};
-    return names[static_cast<int>(f)];
-}
-
-/// The network calls of every provider, counted together; one of them may be faulted.
-struct Network {
-    std::size_t calls = 0;
-    std::optional<std::pair<std::size_t, NetFault>> armed{};
-    bool fired = false;
-
-    /// The fault of the call starting now, if it is the armed one.
-    std::optional<NetFault> next() {
-        ++calls;
-        if (!armed || fired || armed->first != calls) return std::nullopt;
-        fired = true;
-        return armed->second;
-    }
-};
-
-/// Where a body is cut off: about halfway, and never next to a line break. A body cut exactly at
-/// a line break cannot be told from a complete one without its length, which an HTTP transport
-/// checks (it reports the cut as a `TransportError`).
-std::size_t mid_line_cut(const std::string& body) {
-    std::size_t cut = body.size() / 2;
-    while (cut > 0 && (body[cut - 1] == '\n' || (cut < body.size() && body[cut] == '\n'))) --cut;
-    return cut;
-}
-
-/// `Inner` (an emulator) behind a network that fails the armed call.
-template <class Inner>
-class FaultyTransport {
-public:
-    FaultyTransport() = default;
-    FaultyTransport(Inner inner, std::shared_ptr<Network> net) : inner_(std::move(inner)), net_(std::move(net)) {}
-
-    HttpResponse send(const HttpRequest& request) {
-        const auto fault = net_->next();
-        return fault ? faulted(request, *fault) : inner_.send(request);
-    }
-    HttpResponse send(const HttpRequest& request, const llmbatch::BodySink& sink) {
-        const auto fault = net_->next();
-        if (!fault) return inner_.send(request, sink);
-        const auto response = faulted(request, *fault);
-        const HttpResponse head{response.status, response.headers, {}};
-        if (!response.body.empty()) sink(head, response.body);
-        return head;
-    }
-
-private:
-    HttpResponse faulted(const HttpRequest& request, NetFault fault) {
-        auto refusal = [](int status) {
-            HttpResponse r{status, {}, R"({"error": {"message": "injected refusal"}})"};
-            r.headers.set("Content-Type", "application/json");
-            return r;
-        };
-        switch (fault) {
-            case NetFault::error_before_sending: throw llmbatch::TransportError("connection refused (injected)", false);
-            case NetFault::reply_lost:
-                (void)inner_.send(request);
-                throw llmbatch::TransportError("connection reset after sending (injected)", true);
-            case NetFault::too_many_requests: return refusal(429);
-            case NetFault::server_error: return refusal(503);
-            case NetFault::truncated_body:
-            case NetFault::garbage_body:
-            case NetFault::empty_body: break;
-        }
-        auto response = inner_.send(request);
-        if (fault == NetFault::truncated_body) response.body.resize(mid_line_cut(response.body));
-        if (fault == NetFault::garbage_body) response.body = "<html><body>502 Bad Gateway</body></html>";
-        if (fault == NetFault::empty_body) response.body.clear();
-        return response;
-    }
-
-    Inner inner_{};
-    std::shared_ptr<Network> net_ = std::make_shared<Network>();
-};
-
-using GeminiEmulator = llmbatch::testing::GeminiEmulator;
-using OpenAIEmulator = llmbatch::testing::OpenAIEmulator;
-using Gemini = llmbatch::GeminiProvider<FaultyTransport<GeminiEmulator>, ManualClock>;
-using OpenAI = llmbatch::OpenAIProvider<FaultyTransport<OpenAIEmulator>, ManualClock>;
-
-/// A tool backend over the Gemini and OpenAI emulators behind one faulty network, without
-/// retries, so every fault reaches the tool.
-class MatrixBackend {
-public:
-    MatrixBackend() : service_(make_gemini(), make_openai()) {}
-    /// Over emulators restored from `to_json` states, on a clock at `utc`.
-    MatrixBackend(std::chrono::system_clock::time_point utc, const Json& gemini, const Json& openai)
-        : clock_(utc), gemini_(GeminiEmulator::from_json(gemini, clock_)), openai_(OpenAIEmulator::from_json(openai, clock_)),
-          service_(make_gemini(), make_openai()) {}
-
-    void configure(const llmbatch::cli::BackendSettings& settings) {
-        target_ = settings.provider.empty() ? std::string("gemini") : settings.provider;
-    }
-    [[nodiscard]] llmbatch::LLMService<Gemini, OpenAI>& service() { return service_; }
-    [[nodiscard]] ManualClock& clock() { return clock_; }
-    [[nodiscard]] std::string description() const { return "the Gemini and OpenAI emulators behind a faulty network"; }
-    [[nodiscard]] std::string target_provider() const { return target_; }
-
-    [[nodiscard]] Network& network() { return *net_; }
-    [[nodiscard]] const GeminiEmulator& gemini() const { return gemini_; }
-    [[nodiscard]] const OpenAIEmulator& openai() const { return openai_; }
-
-    /// The jobs each batch was given at the providers since this backend was made, by display
-    /// name ("<source> batch <i>").
-    [[nodiscard]] std::map<std::string, int> provider_jobs_per_batch() const {
-        std::map<std::string, int> out;
-        for (const auto& r : gemini_.requests())
-            if (r.method == "POST" && r.url.find(":batchGenerateContent") != std::string::npos)
-                ++out[Json::parse(r.body)["batch"]["displayName"].get<std::string>()];
-        for (const auto& r : openai_.requests())
-            if (r.method == "POST" && r.url.size() >= 8 && r.url.compare(r.url.size() - 8, 8, "/batches") == 0)
-                ++out[Json::parse(r.body)["metadata"]["llmbatch_display_name"].get<std::string>()];
-        return out;
-    }
-
-private:
-    Gemini make_gemini() {
-        llmbatch::GeminiConfig config;
-        config.api_key = "matrix-key";
-        config.retry = llmbatch::RetryPolicy::none();
-        config.generation.filter_json = true;
-        return Gemini(config, FaultyTransport<GeminiEmulator>(gemini_, net_), clock_);
-    }
-    OpenAI make_openai() {
-        llmbatch::OpenAIConfig config;
-        config.api_key = "matrix-key";
-        config.retry = llmbatch::RetryPolicy::none();
-        config.generation.filter_json = true;
-        return OpenAI(config, FaultyTransport<OpenAIEmulator>(openai_, net_), clock_);
-    }
-
-    ManualClock clock_;
-    GeminiEmulator gemini_{clock_};
-    OpenAIEmulator openai_{clock_};
-    std::shared_ptr<Network> net_ = std::make_shared<Network>();
-    llmbatch::LLMService<Gemini, OpenAI> service_;
-    std::string target_ = "gemini";
-};
-
-using Args = std::vector<std::string>;
-
-/// A world saved after its setup: the files, the emulators, the time, the jobs created.
-struct SavedWorld {
-    std::map<fs::path, std::string> files;
-    Json gemini, openai;
-    std::chrono::system_clock::time_point utc;
-    std::map<std::string, int> jobs_per_batch;
-};
-
-/// One tool run's world: its files in a fresh directory, and the backend.
-struct Harness {
-    llmbatch_test::TempDir dir{"llmbatch-matrix", true};
-    MatrixBackend backend;
-    std::map<std::string, int> jobs_before;  ///< jobs per batch created before `backend` was made
-
-    Harness() = default;
-    /// The world `saved` describes.
-    explicit Harness(const SavedWorld& saved)
-        : backend(saved.utc, saved.gemini, saved.openai), jobs_before(saved.jobs_per_batch) {
-        for (const auto& [path, text] : saved.files) llmbatch::detail::atomic_write_file(dir.path / path, text);
-    }
-
-    [[nodiscard]] SavedWorld save() {
-        SavedWorld s{{}, backend.gemini().to_json(), backend.openai().to_json(), backend.clock().utc_now(),
-                     provider_jobs_per_batch()};
-        for (const auto& e : fs::recursive_directory_iterator(dir.path))
-            if (e.is_regular_file())
-                s.files[fs::relative(e.path(), dir.path)] = *llmbatch::detail::read_file_if_exists(e.path());
-        return s;
-    }
-
-    /// The jobs each batch has at the providers.
-    [[nodiscard]] std::map<std::string, int> provider_jobs_per_batch() const {
-        auto out = jobs_before;
-        for (const auto& [batch, n] : backend.provider_jobs_per_batch()) out[batch] += n;
-        return out;
-    }
-
-    [[nodiscard]] fs::path tracking() const { return dir.path / "jobs.json"; }
-    [[nodiscard]] fs::path state() const { return dir.path / "state.json"; }
-    [[nodiscard]] fs::path results() const { return dir.path / "results"; }
-
-    /// Runs the tool with this world's files.
-    int run(Args args) {
-        args.insert(args.end(), {"--tracking-file", tracking().string(), "--state-file", state().string(),
-                                 "--output-dir", results().string()});
-        std::ostringstream out, err;
-        return llmbatch::cli::run(args, backend, out, err);
-    }
-    void run_all(const std::vector<Args>& commands) {
-        for (const auto& args : commands) (void)run(args);
-    }
-};
 
 /// The result lines of every file, each once as `(source, job, request index) -> line`, checking
 /// that every complete line is a JSON object (an unfinished last line, as a cut-off append
@@ -272,7 +43,8 @@ std::map<std::string, Json> result_lines(const Harness& h) {
     return out;
 }
 
-/// What a fault-free re-run must reproduce: each job's status, the completed batches, the lines.
+/// What a fault-free re-run must reproduce: each batch's job status, the completed batches, the
+/// lines; by batch, not by job name (a job created again after a fault has another name).
 struct Snapshot {
     std::map<std::string, std::string> jobs;
     Json state;
@@ -282,10 +54,21 @@ struct Snapshot {
 
 Snapshot snapshot(const Harness& h) {
     Snapshot s;
-    for (const auto& j : llmbatch::JobTracker(h.tracking(), h.state()).jobs())
-        s.jobs[j.job_name] = std::string(llmbatch::to_string(j.status));
+    std::map<std::string, std::string> batch_of;
+    for (const auto& j : llmbatch::JobTracker(h.tracking(), h.state()).jobs()) {
+        const auto batch = fmt::format("{} {}", j.source, j.batch_index);
+        batch_of[j.job_name] = batch;
+        auto& statuses = s.jobs[batch];  // every job of the batch, in creation order
+        statuses += (statuses.empty() ? "" : " ") + std::string(llmbatch::to_string(j.status));
+    }
     s.state = Json::parse(*llmbatch::detail::read_file_if_exists(h.state()));
-    s.lines = result_lines(h);
+    for (const auto& [key, saved] : result_lines(h)) {
+        Json line = saved;
+        const auto job = line.at("job").get<std::string>();
+        const auto index = line.at("request_index").get<std::size_t>();
+        line.erase("job");
+        s.lines[fmt::format("{} {}", batch_of[job], index)] = std::move(line);
+    }
     return s;
 }
 
@@ -367,6 +150,7 @@ std::size_t run_matrix(const Scenario& scenario, const SavedWorld& start, Fault 
         check_truthful(h, before);
         h.run_all(scenario.recovery);
         CHECK(snapshot(h) == reference);
+        for (const auto& batch : h.provider_jobs_per_batch()) CHECK_MESSAGE(batch.second == 1, batch.first);
     }
 }
 
@@ -393,8 +177,14 @@ void run_all_faults(const std::string& name, const Scenario& scenario) {
     }
 }
 
-/// Three jobs, two on Gemini and one on OpenAI, two requests each, finished at the providers.
-void three_finished_jobs(Harness& h) {
+/// The creates of `write_prompts`' files (`@/` is the world's folder).
+std::vector<Args> write_prompts_commands() {
+    return {{"create", "--prompts", "@/gemini.jsonl", "--batch-size", "2"},
+            {"create", "--prompts", "@/openai.jsonl", "--batch-size", "2", "--provider", "openai"}};
+}
+
+/// Prompts files for three batches of two requests: two for Gemini, one for OpenAI.
+std::vector<Args> write_prompts(Harness& h) {
     std::string prompts;
     for (const auto* source : {"a.md", "b.md"})
         for (int i = 0; i < 2; ++i)
@@ -405,8 +195,12 @@ void three_finished_jobs(Harness& h) {
     llmbatch::detail::atomic_write_file(
         openai, Json{{"source", "c.md"}, {"prompts", Json::array({"Categorise c.md", "part 0"})}}.dump() + "\n" +
                     Json{{"source", "c.md"}, {"prompt", "Categorise c.md part 1"}}.dump() + "\n");
-    REQUIRE(h.run({"create", "--prompts", gemini.string(), "--batch-size", "2"}) == 0);
-    REQUIRE(h.run({"create", "--prompts", openai.string(), "--batch-size", "2", "--provider", "openai"}) == 0);
+    return write_prompts_commands();
+}
+
+/// Three jobs, two on Gemini and one on OpenAI, two requests each, finished at the providers.
+void three_finished_jobs(Harness& h) {
+    for (const auto& create : write_prompts(h)) REQUIRE(h.run(create) == 0);
     h.backend.clock().advance(2h);
 }
 
@@ -430,6 +224,16 @@ TEST_CASE("fail matrix: refetch of completed jobs under every network and file f
                            {{"fetch", "--refetch-hours", "24"}},
                            {{"fetch", "--refetch-hours", "24"}, {"fetch", "--check-all-pending"}}};
     run_all_faults("refetch", refetch);
+}
+
+TEST_CASE("fail matrix: create under every network and file fault never orphans or duplicates a job") {
+    // Recovery: once the provider is believed about a create left in doubt (the settling time),
+    // create again, let the jobs finish and fetch them.
+    const auto creates = write_prompts_commands();
+    const Scenario create{[](Harness& h) { (void)write_prompts(h); },
+                          creates,
+                          {{"@advance", "660"}, creates[0], creates[1], {"@advance", "7200"}, {"fetch", "--check-all-pending"}}};
+    run_all_faults("create", create);
 }
 
 }  // TEST_SUITE
