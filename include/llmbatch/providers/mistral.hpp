@@ -221,6 +221,7 @@ public:
         const std::string errors = detail::get_string(job.raw, "error_file");
         OpenAILinesReader reader(name, id, options, json_wanted(job, options), job.counts.total, job.state, sink,
                                  session_.redactor());
+        reader.expect_answers(job.counts.succeeded + job.counts.failed);
         if (!output.empty() || !errors.empty()) {
             std::size_t bytes = 0;
             for (const auto& file : {output, errors}) {

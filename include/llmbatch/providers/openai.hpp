@@ -279,6 +279,7 @@ public:
             throw_job_without_results(name, job, id, session_.redact(job.error ? job.error->message : std::string()));
         OpenAILinesReader reader(name, id, options, json_wanted(job, options), job.counts.total, job.state, sink,
                                  session_.redactor());
+        reader.expect_answers(job.counts.succeeded + job.counts.failed);
         std::size_t bytes = 0;
         for (const auto& file : {output, errors}) {
             if (file.empty()) continue;

@@ -80,6 +80,19 @@ TEST_CASE("an error_file_id of \"\" is no file; a missing line is MISSING_RESULT
     CHECK(results[1].ok());
 }
 
+TEST_CASE("a results download cut at a line break, fewer lines than the job reports finished, is retryable") {
+    FakeTransport t;
+    t.on("GET", "/v1/batches/batch_1", json_response(200, batch("batch_1", "completed", 2, 2, 0, "file-out", "")));
+    t.on("GET", "/v1/files/file-out/content", text_response(ok_line("1", "{}")));
+    try {
+        (void)make(t).fetch_batch_results("batch_1");
+        FAIL("a short download is an error, not a missing result");
+    } catch (const llmbatch::ProviderError& e) {
+        CHECK(e.info().retryable);
+        CHECK(std::string(e.what()).find("cut short") != std::string::npos);
+    }
+}
+
 TEST_CASE("cancelled and expired jobs give their finished lines and the rest CANCELLED / EXPIRED") {
     for (auto [status, word] : {std::pair{"cancelled", "CANCELLED"}, std::pair{"expired", "EXPIRED"}}) {
         FakeTransport t;

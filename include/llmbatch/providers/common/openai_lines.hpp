@@ -118,6 +118,8 @@ public:
 
     /// Hands an outcome to every request that had none.
     void finish() { join_.finish(); }
+    /// See `ResultJoin::expect_answers`.
+    void expect_answers(std::int64_t n) noexcept { join_.expect_answers(n); }
 
 private:
     void read_line(std::string_view line, std::size_t number) {

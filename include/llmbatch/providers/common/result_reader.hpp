@@ -105,8 +105,21 @@ public:
         sink_(std::move(outcome));
     }
 
+    /// The provider reports `n` requests finished (succeeded or failed): fewer results than that
+    /// means the download was cut short (at a line break, which no parse error reveals).
+    void expect_answers(std::int64_t n) noexcept { expected_answers_ = static_cast<std::size_t>(std::max<std::int64_t>(n, 0)); }
+
     /// Hands an outcome to every request that had none (see `missing_outcome`).
+    /// @throws ProviderError (retryable) when fewer results came than `expect_answers` said.
     void finish() {
+        std::size_t missing = 0;
+        order_.for_each_missing([&](std::size_t) { ++missing; });
+        const std::size_t answered = order_.size() - missing;
+        if (answered < expected_answers_)
+            throw ProviderError(fmt::format("{}: download results of {}: {} result(s) came, but the job reports {} "
+                                            "finished; the download was cut short, try again later",
+                                            provider_, job_, answered, expected_answers_),
+                                ProviderErrorInfo{provider_, 0, {}, "results download cut short", true});
         order_.for_each_missing([this](std::size_t i) { sink_(missing_outcome(i, order_.key_of(i), state_)); });
     }
 
@@ -122,6 +135,7 @@ public:
     [[nodiscard]] JobState state() const noexcept { return state_; }
 
 private:
+    std::size_t expected_answers_ = 0;
     std::string provider_;
     std::string job_;
     JobState state_;
