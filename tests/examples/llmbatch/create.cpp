@@ -149,7 +149,11 @@ TEST_CASE("create cuts each source into batches of --batch-size requests, one jo
     CHECK(w.job_for("Small/s.md", 0).request_keys == std::vector<std::string>{"7"});
     CHECK(w.job_for("Big/big.md", 0).created_at == w.clock.utc_now());
     const auto body = Json::parse(w.emulator.requests().front().body);
-    CHECK(body["batch"]["displayName"] == "run1: Big/big.md batch 0");
+    // The display name, then the create's client token (how a create whose reply is lost is found).
+    const auto display = body["batch"]["displayName"].get<std::string>();
+    CHECK(display.rfind("run1: Big/big.md batch 0 [", 0) == 0);
+    CHECK(display.size() == std::string("run1: Big/big.md batch 0 []").size() + 32);
+    CHECK(llmbatch::detail::gemini_client_token(display).size() == 32);
     CHECK(contains(o.out, "Processing Big/big.md (25 prompts)...\n"));
     CHECK(contains(o.out, "  Total sources: 2\n  Total batches: 4\n"));
 
