@@ -32,7 +32,6 @@
 /// auto created = llmbatch::create_tracked_job(service, tracker, clock, "gemini", job, payload);
 /// @endcode
 
-#include <array>
 #include <chrono>
 #include <cstdint>
 #include <exception>

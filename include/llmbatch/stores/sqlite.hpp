@@ -21,13 +21,10 @@
 /// auto report = llmbatch::fetch_tracked_jobs(service, store, results, selection, clock);
 /// @endcode
 
-#include <algorithm>
 #include <chrono>
-#include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
-#include <map>
 #include <optional>
 #include <set>
 #include <string>
