@@ -8,6 +8,8 @@
 
 #include "anthropic/support.hpp"
 
+namespace tests_providers_anthropic {
+
 using llmbatch::Json;
 using llmbatch::JobState;
 using llmbatch::testing::FakeTransport;
@@ -343,3 +345,5 @@ TEST_CASE("generate sends POST /v1/messages and reads the text blocks") {
 }
 
 }  // TEST_SUITE
+
+}  // namespace tests_providers_anthropic

@@ -8,6 +8,8 @@
 #include "llmbatch/testing/fake_transport.hpp"
 #include "llmbatch/testing/manual_clock.hpp"
 
+namespace tests_providers_gemini {
+
 using llmbatch::Json;
 using llmbatch::testing::FakeTransport;
 using llmbatch::testing::google_error_response;
@@ -743,3 +745,5 @@ TEST_CASE("generate skips thought parts when reading the text") {
 }
 
 }  // TEST_SUITE
+
+}  // namespace tests_providers_gemini

@@ -7,6 +7,8 @@
 
 #include "mistral/support.hpp"
 
+namespace tests_providers_mistral {
+
 using llmbatch::Json;
 using llmbatch::JobState;
 using llmbatch::testing::FakeTransport;
@@ -208,3 +210,5 @@ TEST_CASE("429 is a QuotaError retried with retry-after-ms; 503 retried; the key
 }
 
 }  // TEST_SUITE
+
+}  // namespace tests_providers_mistral

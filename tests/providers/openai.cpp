@@ -7,6 +7,8 @@
 
 #include "openai/support.hpp"
 
+namespace tests_providers_openai {
+
 using llmbatch::Json;
 using llmbatch::JobState;
 using llmbatch::testing::FakeTransport;
@@ -359,3 +361,5 @@ TEST_CASE("a unix time past what a time point holds reads as absent") {
 }
 
 }  // TEST_SUITE
+
+}  // namespace tests_providers_openai

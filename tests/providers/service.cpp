@@ -18,6 +18,8 @@
 #include "llmbatch/testing/mistral_emulator.hpp"
 #include "llmbatch/testing/openai_emulator.hpp"
 
+namespace tests_providers_service {
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -137,3 +139,5 @@ TEST_CASE("LLMService<Gemini, OpenAI, Mistral>: health_check and batch_generate"
 }
 
 }  // TEST_SUITE
+
+}  // namespace tests_providers_service

@@ -15,6 +15,8 @@
 #include "llmbatch/model.hpp"
 #include "llmbatch/providers/gemini.hpp"
 
+namespace tests_static_concepts {
+
 namespace {
 
 using llmbatch::BatchJob;
@@ -405,3 +407,5 @@ TEST_SUITE("static") {
         CHECK_FALSE(llmbatch::NamedProvider<NameIsNonStaticMember>);
     }
 }
+
+}  // namespace tests_static_concepts

@@ -8,6 +8,8 @@
 #include <iterator>
 #include <string>
 
+namespace tests_stores_json {
+
 namespace {
 
 struct JsonFiles {
@@ -45,3 +47,5 @@ TEST_CASE("copy_job_store copies JSON files into other JSON files through AnyJob
     store_contract::check_copy(from, to);
 }
 }
+
+}  // namespace tests_stores_json

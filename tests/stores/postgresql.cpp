@@ -14,6 +14,8 @@
 #include <set>
 #include <thread>
 
+namespace tests_stores_postgresql {
+
 namespace {
 
 /// The server's connection string (the test fails clearly without one).
@@ -108,3 +110,5 @@ TEST_CASE("postgresql store: the password never appears in what the store says a
 }
 
 }
+
+}  // namespace tests_stores_postgresql

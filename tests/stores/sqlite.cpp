@@ -12,6 +12,8 @@
 
 #include "../support/stress_child.hpp"
 
+namespace tests_stores_sqlite {
+
 namespace {
 
 struct Sqlite {
@@ -122,3 +124,5 @@ TEST_CASE("copy_job_store copies the JSON files into SQLite, losing nothing") {
     store_contract::check_copy(from, to);
 }
 }
+
+}  // namespace tests_stores_sqlite

@@ -7,6 +7,8 @@
 #include <string>
 #include <vector>
 
+namespace tests_testing_anthropic_emulator {
+
 using namespace std::chrono_literals;
 using llmbatch::HttpRequest;
 using llmbatch::HttpResponse;
@@ -213,3 +215,5 @@ TEST_CASE("AnthropicEmulator answers POST /v1/messages, passes params to the res
 }
 
 }  // TEST_SUITE
+
+}  // namespace tests_testing_anthropic_emulator

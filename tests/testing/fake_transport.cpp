@@ -6,6 +6,8 @@
 #include <stdexcept>
 #include <string>
 
+namespace tests_testing_fake_transport {
+
 namespace {
 
 using llmbatch::HttpRequest;
@@ -171,3 +173,5 @@ TEST_SUITE("testing") {
                     {{"code", 429}, {"message", "Resource has been exhausted."}, {"status", "RESOURCE_EXHAUSTED"}}}});
     }
 }
+
+}  // namespace tests_testing_fake_transport

@@ -13,6 +13,8 @@
 
 #include "llmbatch/detail/file_io.hpp"
 
+namespace tests_testing_faulty_files {
+
 namespace fs = std::filesystem;
 using llmbatch::FileError;
 using llmbatch::detail::atomic_write_file;
@@ -149,3 +151,5 @@ TEST_CASE("FaultyFiles covers only its scope, and scopes nest") {
 }
 
 }  // TEST_SUITE
+
+}  // namespace tests_testing_faulty_files

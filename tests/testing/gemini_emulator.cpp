@@ -12,6 +12,8 @@
 
 #include "emulator/gemini_test_helpers.hpp"
 
+namespace tests_testing_gemini_emulator {
+
 using namespace gemini_test;
 
 namespace {
@@ -387,3 +389,5 @@ TEST_CASE("emulator: a state written before the emulator core still loads and an
 }
 
 }
+
+}  // namespace tests_testing_gemini_emulator

@@ -5,6 +5,8 @@
 
 #include "llmbatch/testing/fake_transport.hpp"
 
+namespace tests_testing_lossy_transport {
+
 using llmbatch::HttpRequest;
 using llmbatch::testing::FakeTransport;
 using llmbatch::testing::LossyTransport;
@@ -53,3 +55,5 @@ TEST_CASE("lossy transport: the next call matching a request is lost or refused,
 }
 
 }  // TEST_SUITE
+
+}  // namespace tests_testing_lossy_transport

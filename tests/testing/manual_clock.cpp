@@ -8,6 +8,8 @@
 
 #include "llmbatch/detail/time.hpp"
 
+namespace tests_testing_manual_clock {
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -105,3 +107,5 @@ TEST_SUITE("testing") {
         CHECK(clock.elapsed() == 15s);
     }
 }
+
+}  // namespace tests_testing_manual_clock

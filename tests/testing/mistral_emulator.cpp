@@ -8,6 +8,8 @@
 #include <string>
 #include <vector>
 
+namespace tests_testing_mistral_emulator {
+
 using namespace std::chrono_literals;
 using llmbatch::HttpRequest;
 using llmbatch::HttpResponse;
@@ -306,3 +308,5 @@ TEST_SUITE("testing") {
         CHECK_FALSE(chat["choices"][0]["message"].contains("refusal"));
     }
 }
+
+}  // namespace tests_testing_mistral_emulator

@@ -9,6 +9,8 @@
 
 #include "emulator/openai_test_helpers.hpp"
 
+namespace tests_testing_openai_emulator {
+
 using namespace openai_test;
 
 TEST_SUITE("testing") {
@@ -344,3 +346,5 @@ TEST_SUITE("testing") {
     }
 
 }
+
+}  // namespace tests_testing_openai_emulator

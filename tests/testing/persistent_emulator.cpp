@@ -14,6 +14,8 @@
 #include "llmbatch/testing/manual_clock.hpp"
 #include "llmbatch/testing/openai_emulator.hpp"
 
+namespace tests_testing_persistent_emulator {
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -145,3 +147,5 @@ TEST_CASE("persistent emulator: without a path it is the emulator itself") {
 }
 
 }  // TEST_SUITE
+
+}  // namespace tests_testing_persistent_emulator

@@ -6,6 +6,8 @@
 #include "llmbatch/transport/httplib.hpp"
 #include "loopback_link.hpp"
 
+namespace tests_transport_anthropic_loopback {
+
 namespace {
 
 using AnthropicOverCurl = contract::AnthropicHarness<OverLoopback<llmbatch::CurlTransport>::Link>;
@@ -46,3 +48,5 @@ TEST_CASE("the served Anthropic emulator takes 529s through the inject-http-erro
     CHECK(p.get_batch_job(job).state == llmbatch::JobState::running);
     CHECK(emulator.call_count() == calls + 3);  // two 529 overloaded_error answers, then the batch
 }
+
+}  // namespace tests_transport_anthropic_loopback

@@ -13,6 +13,8 @@
 #include "llmbatch/testing/openai_emulator.hpp"
 #include "llmbatch/transport/httplib.hpp"
 
+namespace tests_transport_chat_emulators_loopback {
+
 using llmbatch::HttpRequest;
 using llmbatch::HttpResponse;
 using llmbatch::Json;
@@ -123,3 +125,5 @@ TEST_SUITE("transport") {
         CHECK(s.json("GET", "/v1/batch/jobs")["total"] == 1);
     }
 }
+
+}  // namespace tests_transport_chat_emulators_loopback

@@ -6,6 +6,8 @@
 #include "llmbatch/transport/httplib.hpp"
 #include "loopback_link.hpp"
 
+namespace tests_transport_chat_loopback {
+
 namespace {
 
 using OpenAIOverCurl = contract::OpenAIHarness<OverLoopback<llmbatch::CurlTransport>::Link>;
@@ -27,3 +29,5 @@ LLMBATCH_CHAT_CONTRACT(provider_contract_no_duplicate);
 LLMBATCH_CHAT_CONTRACT(provider_contract_file_input);
 LLMBATCH_CHAT_CONTRACT(provider_contract_over_inline_limit);
 LLMBATCH_CHAT_CONTRACT(provider_contract_large);
+
+}  // namespace tests_transport_chat_loopback

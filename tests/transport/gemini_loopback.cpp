@@ -16,6 +16,11 @@
 #include "llmbatch/testing/manual_clock.hpp"
 #include "llmbatch/transport/curl.hpp"
 #include "llmbatch/transport/httplib.hpp"
+#include "../providers/contract/contract.hpp"
+#include "../providers/contract/gemini_harness.hpp"
+#include "loopback_link.hpp"
+
+namespace tests_transport_gemini_loopback {
 
 using namespace std::chrono_literals;
 using llmbatch::Json;
@@ -193,10 +198,6 @@ TEST_CASE_TEMPLATE("loopback: a results file is streamed over HTTP, and a trunca
 
 // ---- the provider contract, through both real transports over loopback -------------------------
 
-#include "../providers/contract/contract.hpp"
-#include "../providers/contract/gemini_harness.hpp"
-#include "loopback_link.hpp"
-
 namespace {
 
 using GeminiOverCurl = contract::GeminiHarness<OverLoopback<llmbatch::CurlTransport>::Link>;
@@ -214,3 +215,5 @@ TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_no_duplicate, GeminiOverCu
 TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_file_input, GeminiOverCurl, GeminiOverHttplib);
 TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_over_inline_limit, GeminiOverCurl, GeminiOverHttplib);
 TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_large, GeminiOverCurl, GeminiOverHttplib);
+
+}  // namespace tests_transport_gemini_loopback

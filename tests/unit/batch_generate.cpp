@@ -15,6 +15,8 @@
 
 #include "../support/fake_providers.hpp"
 
+namespace tests_unit_batch_generate {
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -148,3 +150,5 @@ TEST_SUITE("unit") {
         CHECK(service.provider<fakes::FullProvider<fakes::Beta>>().log.calls.empty());
     }
 }
+
+}  // namespace tests_unit_batch_generate

@@ -7,6 +7,8 @@
 #include <string>
 #include <type_traits>
 
+namespace tests_unit_error {
+
 namespace {
 
 using namespace llmbatch;
@@ -188,3 +190,5 @@ TEST_CASE("catching by the base class keeps the derived object's data") {
 }
 
 }  // TEST_SUITE("unit")
+
+}  // namespace tests_unit_error

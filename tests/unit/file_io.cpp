@@ -22,6 +22,9 @@
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include "llmbatch/testing/faulty_files.hpp"
+
+namespace tests_unit_file_io {
 
 namespace fs = std::filesystem;
 using llmbatch::FileError;
@@ -272,8 +275,6 @@ TEST_SUITE("unit") {
     }
 }
 
-#include "llmbatch/testing/faulty_files.hpp"
-
 TEST_SUITE("unit") {
     TEST_CASE("atomic_write_file syncs the new file before the rename and the directory after it") {
         using llmbatch::testing::FileOp;
@@ -299,3 +300,5 @@ TEST_SUITE("unit") {
         CHECK(*read_file_if_exists(target) == "new");
     }
 }
+
+}  // namespace tests_unit_file_io

@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+namespace tests_unit_http {
+
 namespace {
 
 using namespace llmbatch;
@@ -199,3 +201,5 @@ TEST_CASE("query_param of url_query reads a parameter from a full URL") {
 }
 
 }  // TEST_SUITE("unit")
+
+}  // namespace tests_unit_http

@@ -9,6 +9,8 @@
 #include <string_view>
 #include <type_traits>
 
+namespace tests_unit_json_filter {
+
 namespace {
 
 using llmbatch::filter_json;
@@ -419,3 +421,5 @@ TEST_CASE("filter_json: an answer nested 100,000 levels deep is read and freed w
     CHECK(llmbatch::try_filter_json(text).has_value());
 }
 }  // TEST_SUITE("unit")
+
+}  // namespace tests_unit_json_filter

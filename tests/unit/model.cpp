@@ -18,6 +18,8 @@
 
 #include <fmt/format.h>
 
+namespace tests_unit_model {
+
 namespace {
 
 using namespace llmbatch;
@@ -422,3 +424,5 @@ TEST_CASE("excerpt never cuts a UTF-8 character in two, so the result stays vali
 }
 
 }  // TEST_SUITE("unit")
+
+}  // namespace tests_unit_model

@@ -8,6 +8,8 @@
 
 #include "llmbatch/testing/manual_clock.hpp"
 
+namespace tests_unit_polling {
+
 using namespace std::chrono_literals;
 using llmbatch::BatchJob;
 using llmbatch::JobState;
@@ -147,3 +149,5 @@ TEST_CASE("wait_for_job: an already finished job returns without sleeping") {
 }
 
 }  // TEST_SUITE
+
+}  // namespace tests_unit_polling

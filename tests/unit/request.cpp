@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+namespace tests_unit_request {
+
 using llmbatch::BatchRequest;
 using llmbatch::InvalidArgument;
 
@@ -54,3 +56,5 @@ TEST_CASE("request: empty content and non-object provider options are refused") 
 }
 
 }  // TEST_SUITE
+
+}  // namespace tests_unit_request

@@ -16,6 +16,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+namespace tests_unit_result_store {
+
 namespace fs = std::filesystem;
 using llmbatch::BatchResults;
 using llmbatch::ErrorStatus;
@@ -346,7 +348,6 @@ TEST_CASE("an append cut short by a crash is trimmed by the next save, and blank
     CHECK(jobs_in(store.load("s")) == std::vector<std::string>{"a", "hand", "d"});
 }
 
-}  // TEST_SUITE
 
 TEST_CASE("a source named like another source's temporary file keeps its results, and so does the other") {
     TempDir dir;
@@ -410,7 +411,6 @@ TEST_CASE("a number out of range in a results file is a ResultFileError naming t
     CHECK_THROWS_AS((void)store.failed_request_indices("s", "j"), ResultFileError);
 }
 
-TEST_SUITE("unit") {
 TEST_CASE("a results line nested deeper than the store writes is a ResultFileError, not a stack overflow") {
     TempDir dir;
     ResultStore store(dir.path);
@@ -429,3 +429,5 @@ TEST_CASE("a results line nested deeper than the store writes is a ResultFileErr
     CHECK(slurp(store.path_for("s")) == text);
 }
 }  // TEST_SUITE
+
+}  // namespace tests_unit_result_store

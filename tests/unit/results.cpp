@@ -5,6 +5,8 @@
 
 #include <string>
 
+namespace tests_unit_results {
+
 using llmbatch::Json;
 using llmbatch::RequestOutcome;
 
@@ -46,3 +48,5 @@ TEST_CASE("results: a collector puts streamed outcomes in input order and fills 
 }
 
 }  // TEST_SUITE
+
+}  // namespace tests_unit_results

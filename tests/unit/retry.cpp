@@ -9,6 +9,8 @@
 #include "llmbatch/providers/gemini/wire.hpp"
 #include "llmbatch/testing/manual_clock.hpp"
 
+namespace tests_unit_retry {
+
 using namespace std::chrono_literals;
 using llmbatch::HttpRequest;
 using llmbatch::HttpResponse;
@@ -235,3 +237,5 @@ TEST_CASE("retry: server_retry_delay parsing") {
 }
 
 }  // TEST_SUITE
+
+}  // namespace tests_unit_retry

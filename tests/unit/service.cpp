@@ -22,6 +22,8 @@
 
 #include "../support/fake_providers.hpp"
 
+namespace tests_unit_service {
+
 namespace {
 
 using llmbatch::BatchJob;
@@ -549,3 +551,5 @@ TEST_CASE("wait_for_job through the service polls the named provider until the j
 }
 
 }
+
+}  // namespace tests_unit_service

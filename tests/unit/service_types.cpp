@@ -11,6 +11,8 @@
 
 #include "../support/fake_providers.hpp"
 
+namespace tests_unit_service_types {
+
 namespace {
 
 using namespace fakes;
@@ -102,3 +104,5 @@ TEST_SUITE("unit") {
         CHECK(service.provider<FullProvider<Alpha>>().log.calls.empty());  // nothing was called
     }
 }
+
+}  // namespace tests_unit_service_types

@@ -9,6 +9,8 @@
 #include <fstream>
 #include <string>
 
+namespace tests_unit_spill_file {
+
 TEST_SUITE("unit") {
 
 TEST_CASE("spill: lines come back in index order, a repeated index keeps its last line, nothing is left behind") {
@@ -56,3 +58,5 @@ TEST_CASE("read_file_chunks: pieces of the asked size; false for a missing file"
 }
 
 }  // TEST_SUITE
+
+}  // namespace tests_unit_spill_file

@@ -7,6 +7,8 @@
 #include <optional>
 #include <string>
 
+namespace tests_unit_time {
+
 namespace {
 
 using namespace std::chrono;
@@ -151,3 +153,5 @@ TEST_CASE("parse_rfc3339 refuses times the clock cannot hold instead of wrapping
     CHECK(parse_rfc3339("2200-01-01T00:00:00Z").has_value());
 }
 }  // TEST_SUITE("unit")
+
+}  // namespace tests_unit_time

@@ -25,6 +25,8 @@
 #include "llmbatch/testing/lossy_transport.hpp"
 #include "llmbatch/testing/manual_clock.hpp"
 
+namespace tests_unit_tracked_create {
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -239,3 +241,5 @@ TEST_CASE("tracked create: a fault or a kill at every file operation ends, after
 }
 
 }  // TEST_SUITE
+
+}  // namespace tests_unit_tracked_create

@@ -28,6 +28,9 @@
 #include <unistd.h>
 
 #include <nlohmann/json.hpp>
+#include "llmbatch/testing/faulty_files.hpp"
+
+namespace tests_unit_tracking {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -509,8 +512,6 @@ TEST_SUITE("unit") {
     }
 }
 
-#include "llmbatch/testing/faulty_files.hpp"
-
 TEST_SUITE("unit") {
     TEST_CASE("a kill anywhere in mark_completed never leaves a completed job whose batch is not marked") {
         using llmbatch::testing::FaultyFiles;
@@ -553,3 +554,5 @@ TEST_SUITE("unit") {
         CHECK(tried >= 10);  // both files' locks, reads, writes, renames and syncs
     }
 }
+
+}  // namespace tests_unit_tracking

@@ -14,6 +14,10 @@
 #include "llmbatch/service.hpp"
 #include "llmbatch/testing/gemini_emulator.hpp"
 #include "llmbatch/testing/manual_clock.hpp"
+#include "llmbatch/testing/fake_transport.hpp"
+#include "llmbatch/testing/faulty_files.hpp"
+
+namespace tests_unit_workflow {
 
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
@@ -209,8 +213,6 @@ TEST_CASE("workflow: a refetch whose fetch fails keeps the completion mark") {
 
 }  // TEST_SUITE
 
-#include "llmbatch/testing/fake_transport.hpp"
-
 namespace {
 
 using FakeGemini = llmbatch::GeminiProvider<llmbatch::testing::FakeTransport, ManualClock>;
@@ -354,8 +356,6 @@ TEST_CASE("a refetch that finds the provider without the results leaves the comp
 
 }  // TEST_SUITE
 
-#include "llmbatch/testing/faulty_files.hpp"
-
 namespace {
 
 /// A transport that cannot reach the server and says so the way a client library might: with
@@ -453,3 +453,5 @@ TEST_CASE("workflow: the API key never appears in a transport error, in the cons
 }
 
 }  // TEST_SUITE
+
+}  // namespace tests_unit_workflow

@@ -8,6 +8,8 @@
 
 #include "support.hpp"
 
+namespace tests_providers_anthropic_results {
+
 using llmbatch::Json;
 using llmbatch::JobState;
 using llmbatch::RequestOutcome;
@@ -90,3 +92,5 @@ TEST_CASE("custom keys: results carry the original key, derived ids included") {
 }
 
 }  // TEST_SUITE
+
+}  // namespace tests_providers_anthropic_results

@@ -7,6 +7,8 @@
 
 #include "llmbatch/testing/fake_transport.hpp"
 
+namespace tests_providers_anthropic_wire {
+
 using llmbatch::HttpResponse;
 using llmbatch::Json;
 
@@ -65,3 +67,5 @@ TEST_CASE("the header transport adds the version and workspace, and moves the ke
 }
 
 }  // TEST_SUITE
+
+}  // namespace tests_providers_anthropic_wire

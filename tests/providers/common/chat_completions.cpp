@@ -3,6 +3,8 @@
 
 #include <doctest/doctest.h>
 
+namespace tests_providers_common_chat_completions {
+
 using llmbatch::BatchRequest;
 using llmbatch::GenerationConfig;
 using llmbatch::Json;
@@ -113,3 +115,5 @@ TEST_CASE("chat_usage: chat completions and responses shapes") {
 }
 
 }  // TEST_SUITE
+
+}  // namespace tests_providers_common_chat_completions

@@ -6,6 +6,8 @@
 #include <cstdlib>
 #include <string>
 
+namespace tests_providers_common_credentials {
+
 TEST_SUITE("providers") {
 
 TEST_CASE("credentials: a configured key wins over the environment, which fills an empty one") {
@@ -25,3 +27,5 @@ TEST_CASE("credentials: every occurrence of the key is redacted, short keys are 
 }
 
 }  // TEST_SUITE
+
+}  // namespace tests_providers_common_credentials

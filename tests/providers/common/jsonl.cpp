@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+namespace tests_providers_common_jsonl {
+
 namespace {
 
 using Lines = std::vector<std::pair<std::string, std::size_t>>;
@@ -51,3 +53,5 @@ TEST_CASE("jsonl: a line longer than the limit is refused, naming it") {
 }
 
 }  // TEST_SUITE
+
+}  // namespace tests_providers_common_jsonl

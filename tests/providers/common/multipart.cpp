@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+namespace tests_providers_common_multipart {
+
 TEST_SUITE("providers") {
 
 TEST_CASE("MultipartForm writes the file part then the text fields, exact bytes") {
@@ -75,3 +77,5 @@ TEST_CASE("MultipartForm::write hands file bytes in pieces no larger than asked"
 }
 
 }  // TEST_SUITE
+
+}  // namespace tests_providers_common_multipart

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+namespace tests_providers_common_openai_lines {
+
 using llmbatch::Json;
 using llmbatch::JobState;
 using llmbatch::RequestOutcome;
@@ -193,3 +195,5 @@ TEST_CASE("openai_body_error reads Mistral's flat and detail bodies") {
 }
 
 }  // TEST_SUITE
+
+}  // namespace tests_providers_common_openai_lines

@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+namespace tests_providers_common_ordering {
+
 using llmbatch::ResultOrder;
 
 TEST_SUITE("providers") {
@@ -44,3 +46,5 @@ TEST_CASE("ordering: a whole list goes by key, by position without keys, and now
 }
 
 }  // TEST_SUITE
+
+}  // namespace tests_providers_common_ordering

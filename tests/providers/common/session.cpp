@@ -9,6 +9,8 @@
 #include "llmbatch/testing/fake_transport.hpp"
 #include "llmbatch/testing/manual_clock.hpp"
 
+namespace tests_providers_common_session {
+
 using llmbatch::HttpRequest;
 using llmbatch::HttpResponse;
 using llmbatch::testing::FakeTransport;
@@ -165,3 +167,5 @@ TEST_CASE("session: a failed download reads the error body into the typed error"
 }
 
 }  // TEST_SUITE
+
+}  // namespace tests_providers_common_session

@@ -5,6 +5,8 @@
 
 #include "anthropic_harness.hpp"
 
+namespace tests_providers_contract_anthropic {
+
 using AnthropicInMemory = contract::AnthropicHarness<contract::InMemoryLink>;
 
 TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_order, AnthropicInMemory);
@@ -21,3 +23,5 @@ TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_client_token, AnthropicInM
 TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_lost_reply_adopted, AnthropicInMemory);
 TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_crash_after_create, AnthropicInMemory);
 TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_create_not_made, AnthropicInMemory);
+
+}  // namespace tests_providers_contract_anthropic

@@ -5,6 +5,8 @@
 
 #include "openai_harness.hpp"
 
+namespace tests_providers_contract_chat {
+
 using OpenAIInMemory = contract::OpenAIHarness<contract::InMemoryLink>;
 using MistralInMemory = contract::MistralHarness<contract::InMemoryLink>;
 
@@ -22,3 +24,5 @@ TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_client_token, OpenAIInMemo
 TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_lost_reply_adopted, OpenAIInMemory, MistralInMemory);
 TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_crash_after_create, OpenAIInMemory, MistralInMemory);
 TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_create_not_made, OpenAIInMemory, MistralInMemory);
+
+}  // namespace tests_providers_contract_chat

@@ -5,6 +5,8 @@
 
 #include "gemini_harness.hpp"
 
+namespace tests_providers_contract_gemini {
+
 using GeminiInMemory = contract::GeminiHarness<contract::InMemoryLink>;
 
 TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_order, GeminiInMemory);
@@ -21,3 +23,5 @@ TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_client_token, GeminiInMemo
 TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_lost_reply_adopted, GeminiInMemory);
 TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_crash_after_create, GeminiInMemory);
 TEST_CASE_TEMPLATE_INVOKE(contract::provider_contract_create_not_made, GeminiInMemory);
+
+}  // namespace tests_providers_contract_gemini

@@ -8,6 +8,8 @@
 
 #include <fstream>
 
+namespace tests_providers_gemini_files {
+
 using namespace gemini_test;
 using llmbatch::HttpResponse;
 using llmbatch::testing::FakeTransport;
@@ -154,3 +156,5 @@ TEST_CASE("gemini files: with delete_input_files_after_fetch, a job's input file
 }
 
 }  // TEST_SUITE
+
+}  // namespace tests_providers_gemini_files

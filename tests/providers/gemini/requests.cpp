@@ -6,6 +6,8 @@
 
 #include "support.hpp"
 
+namespace tests_providers_gemini_requests {
+
 using namespace gemini_test;
 using llmbatch::BatchRequest;
 using llmbatch::testing::FakeTransport;
@@ -57,3 +59,5 @@ TEST_CASE("gemini requests: keys travel in metadata; duplicates are refused befo
 }
 
 }  // TEST_SUITE
+
+}  // namespace tests_providers_gemini_requests

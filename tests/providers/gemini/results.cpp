@@ -6,6 +6,8 @@
 
 #include "support.hpp"
 
+namespace tests_providers_gemini_results {
+
 using namespace gemini_test;
 using llmbatch::HttpResponse;
 using llmbatch::JobState;
@@ -139,3 +141,5 @@ TEST_CASE("gemini results: the caller's own keys order the results") {
 }
 
 }  // TEST_SUITE
+
+}  // namespace tests_providers_gemini_results

@@ -7,6 +7,8 @@
 
 #include "support.hpp"
 
+namespace tests_providers_mistral_results {
+
 using llmbatch::Json;
 using llmbatch::testing::FakeTransport;
 using llmbatch::testing::json_response;
@@ -79,3 +81,5 @@ TEST_CASE("not finished, failed, and finished without results") {
 }
 
 }  // TEST_SUITE
+
+}  // namespace tests_providers_mistral_results

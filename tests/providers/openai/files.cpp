@@ -12,6 +12,8 @@
 
 #include "support.hpp"
 
+namespace tests_providers_openai_files {
+
 using llmbatch::Json;
 using llmbatch::testing::FakeTransport;
 using llmbatch::testing::json_response;
@@ -155,3 +157,5 @@ TEST_CASE("get_file, delete_file and download_file use the file routes") {
 }
 
 }  // TEST_SUITE
+
+}  // namespace tests_providers_openai_files

@@ -9,6 +9,8 @@
 
 #include "support.hpp"
 
+namespace tests_providers_openai_requests {
+
 using llmbatch::Json;
 using llmbatch::testing::FakeTransport;
 using llmbatch::testing::json_response;
@@ -55,3 +57,5 @@ TEST_CASE("a create that certainly did not reach the service is sent again") {
 }
 
 }  // TEST_SUITE
+
+}  // namespace tests_providers_openai_requests

@@ -7,6 +7,8 @@
 
 #include "support.hpp"
 
+namespace tests_providers_openai_results {
+
 using llmbatch::Json;
 using llmbatch::testing::FakeTransport;
 using llmbatch::testing::json_response;
@@ -158,3 +160,5 @@ TEST_CASE("stream_batch_results works from a job already read; delete_input_file
 }
 
 }  // TEST_SUITE
+
+}  // namespace tests_providers_openai_results

@@ -5,6 +5,8 @@
 #include <optional>
 #include <string>
 
+namespace tests_testing_emulator_faults {
+
 using llmbatch::Json;
 using llmbatch::testing::FaultPlan;
 using llmbatch::testing::HttpFault;
@@ -75,3 +77,5 @@ TEST_CASE("FaultPlan: JSON round trip") {
 }
 
 }
+
+}  // namespace tests_testing_emulator_faults

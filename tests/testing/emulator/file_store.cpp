@@ -11,6 +11,8 @@
 
 #include "llmbatch/testing/manual_clock.hpp"
 
+namespace tests_testing_emulator_file_store {
+
 using namespace std::chrono_literals;
 using llmbatch::Json;
 using llmbatch::testing::FileStore;
@@ -119,3 +121,5 @@ TEST_CASE("FileStore: ids are deterministic; the state round-trips with sessions
 }
 
 }
+
+}  // namespace tests_testing_emulator_file_store

@@ -12,6 +12,8 @@
 
 #include "llmbatch/testing/gemini_emulator.hpp"
 
+namespace tests_testing_emulator_gemini_files {
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -368,3 +370,5 @@ TEST_CASE("Gemini emulator keeps uploaded files in a directory when given one") 
 }
 
 }
+
+}  // namespace tests_testing_emulator_gemini_files

@@ -6,6 +6,8 @@
 
 #include "gemini_test_helpers.hpp"
 
+namespace tests_testing_emulator_gemini_schema {
+
 using namespace gemini_test;
 
 TEST_SUITE("testing") {
@@ -133,3 +135,5 @@ TEST_SUITE("testing") {
                            "NOT_FOUND");
     }
 }
+
+}  // namespace tests_testing_emulator_gemini_schema

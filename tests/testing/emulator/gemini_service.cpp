@@ -8,6 +8,8 @@
 
 #include "gemini_test_helpers.hpp"
 
+namespace tests_testing_emulator_gemini_service {
+
 using namespace gemini_test;
 
 TEST_SUITE("testing") {
@@ -104,3 +106,5 @@ TEST_SUITE("testing") {
                            "INVALID_ARGUMENT");
     }
 }
+
+}  // namespace tests_testing_emulator_gemini_service

@@ -8,6 +8,8 @@
 
 #include "gemini_test_helpers.hpp"
 
+namespace tests_testing_emulator_gemini_wire {
+
 using namespace gemini_test;
 
 TEST_SUITE("testing") {
@@ -120,3 +122,5 @@ TEST_SUITE("testing") {
         CHECK(error["error"]["message"] == "Invalid JSON payload received. Unknown name \"temprature\": Cannot find field.");
     }
 }
+
+}  // namespace tests_testing_emulator_gemini_wire

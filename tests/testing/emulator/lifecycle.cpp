@@ -7,6 +7,8 @@
 
 #include "llmbatch/testing/manual_clock.hpp"
 
+namespace tests_testing_emulator_lifecycle {
+
 namespace {
 
 using namespace std::chrono_literals;
@@ -178,3 +180,5 @@ TEST_CASE("Lifecycle: JSON round trip, provider state words accepted") {
 }
 
 }
+
+}  // namespace tests_testing_emulator_lifecycle

@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+namespace tests_testing_emulator_multipart {
+
 using llmbatch::testing::build_multipart;
 using llmbatch::testing::find_part;
 using llmbatch::testing::FormPart;
@@ -50,3 +52,5 @@ TEST_SUITE("testing") {
         CHECK_THROWS_AS((void)parse_multipart("multipart/form-data; boundary=b", nameless), MultipartError);
     }
 }
+
+}  // namespace tests_testing_emulator_multipart

@@ -8,6 +8,8 @@
 
 #include "openai_test_helpers.hpp"
 
+namespace tests_testing_emulator_openai_service {
+
 using namespace openai_test;
 
 TEST_SUITE("testing") {
@@ -78,3 +80,5 @@ TEST_SUITE("testing") {
         CHECK(e.send(req("GET", "/v1/files/" + file + "/content")).body == four_lines());
     }
 }
+
+}  // namespace tests_testing_emulator_openai_service

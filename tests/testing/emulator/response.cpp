@@ -5,6 +5,8 @@
 #include <string>
 #include <vector>
 
+namespace tests_testing_emulator_response {
+
 using llmbatch::HttpResponse;
 using llmbatch::testing::BodyWriter;
 using llmbatch::testing::EmulatedResponse;
@@ -71,3 +73,5 @@ TEST_CASE("deliver: an exception from the sink reaches the caller") {
 }
 
 }
+
+}  // namespace tests_testing_emulator_response

@@ -9,6 +9,8 @@
 
 #include "llmbatch/testing/emulator/ids.hpp"
 
+namespace tests_testing_emulator_state {
+
 using llmbatch::Json;
 using llmbatch::testing::IdSequence;
 using llmbatch::testing::JobBook;
@@ -82,3 +84,5 @@ TEST_CASE("check_state_envelope and IdSequence") {
 }
 
 }
+
+}  // namespace tests_testing_emulator_state
