@@ -2,7 +2,8 @@
 // it. Each case is a doctest template over a factory `F` with `F::Store` and
 // `static F::Store open(const std::filesystem::path& folder)` (a store kept in that folder; a
 // second call opens the same store), and optionally `static std::string bytes(folder)`, the
-// bytes of its files; stores/json.cpp and stores/sqlite.cpp invoke the cases.
+// bytes of its files; stores/json.cpp, stores/sqlite.cpp and stores/postgresql.cpp invoke the cases,
+// which all belong to the suite "store-contract" (meson runs each store's with a test-case filter).
 #pragma once
 
 #include <doctest/doctest.h>
@@ -85,7 +86,9 @@ struct World {
     }
 };
 
-TEST_CASE_TEMPLATE_DEFINE("store: an empty store reads as empty", F, store_empty) {
+TEST_CASE_TEMPLATE_DEFINE("store: an empty store reads as empty" *
+                              doctest::test_suite("store-contract"),
+                          F, store_empty) {
     World<F> w;
     const auto& store = w.store;
     CHECK(store.jobs().empty());
@@ -98,7 +101,9 @@ TEST_CASE_TEMPLATE_DEFINE("store: an empty store reads as empty", F, store_empty
     CHECK_FALSE(std::string(store.description()).empty());
 }
 
-TEST_CASE_TEMPLATE_DEFINE("store: add then find returns every field; created_at is kept to the second", F, store_add_find) {
+TEST_CASE_TEMPLATE_DEFINE("store: add then find returns every field; created_at is kept to the second" *
+                              doctest::test_suite("store-contract"),
+                          F, store_add_find) {
     World<F> w;
     auto job = make_job("batches/abc", "Geography/gcse-geography.md", 3, at(123ms));
     job.labels = {{"subject", "Geography"}, {"kind", "categoriser"}};
@@ -114,7 +119,9 @@ TEST_CASE_TEMPLATE_DEFINE("store: add then find returns every field; created_at 
     CHECK(other.jobs() == std::vector<TrackedJob>{expected});
 }
 
-TEST_CASE_TEMPLATE_DEFINE("store: jobs come back in creation order, also after updates", F, store_order) {
+TEST_CASE_TEMPLATE_DEFINE("store: jobs come back in creation order, also after updates" *
+                              doctest::test_suite("store-contract"),
+                          F, store_order) {
     World<F> w;
     w.store.add(make_job("z-first", "s", 0));
     w.store.add(make_job("a-second", "s", 1));
@@ -125,7 +132,9 @@ TEST_CASE_TEMPLATE_DEFINE("store: jobs come back in creation order, also after u
     CHECK(names_of(w.store.pending()) == std::vector<std::string>{"m-third"});
 }
 
-TEST_CASE_TEMPLATE_DEFINE("store: add refuses tracked names (even forced) and bad jobs, changing nothing", F, store_add_refused) {
+TEST_CASE_TEMPLATE_DEFINE("store: add refuses tracked names (even forced) and bad jobs, changing nothing" *
+                              doctest::test_suite("store-contract"),
+                          F, store_add_refused) {
     World<F> w;
     w.store.add(make_job("batches/abc", "s", 0));
     w.store.mark_completed("batches/abc", at());
@@ -137,7 +146,9 @@ TEST_CASE_TEMPLATE_DEFINE("store: add refuses tracked names (even forced) and ba
     CHECK(w.snapshot() == before);
 }
 
-TEST_CASE_TEMPLATE_DEFINE("store: the duplicate guard refuses a second pending job for a batch unless forced", F, store_duplicates) {
+TEST_CASE_TEMPLATE_DEFINE("store: the duplicate guard refuses a second pending job for a batch unless forced" *
+                              doctest::test_suite("store-contract"),
+                          F, store_duplicates) {
     World<F> w;
     w.store.add(make_job("batches/first", "History/h.md", 4));
     const auto before = w.snapshot();
@@ -161,7 +172,9 @@ TEST_CASE_TEMPLATE_DEFINE("store: the duplicate guard refuses a second pending j
     CHECK(w.store.find("batches/after-failure").has_value());
 }
 
-TEST_CASE_TEMPLATE_DEFINE("store: update changes one job; bad updates change nothing", F, store_update) {
+TEST_CASE_TEMPLATE_DEFINE("store: update changes one job; bad updates change nothing" *
+                              doctest::test_suite("store-contract"),
+                          F, store_update) {
     World<F> w;
     w.store.add(make_job("a", "s", 0));
     w.store.add(make_job("b", "s", 1));
@@ -185,7 +198,9 @@ TEST_CASE_TEMPLATE_DEFINE("store: update changes one job; bad updates change not
     CHECK(w.snapshot() == before);
 }
 
-TEST_CASE_TEMPLATE_DEFINE("store: status changes, completion marks, and a mark that survives a reset", F, store_status) {
+TEST_CASE_TEMPLATE_DEFINE("store: status changes, completion marks, and a mark that survives a reset" *
+                              doctest::test_suite("store-contract"),
+                          F, store_status) {
     World<F> w;
     auto& store = w.store;
     store.add(make_job("j5", "History/h.md", 5));
@@ -222,7 +237,9 @@ TEST_CASE_TEMPLATE_DEFINE("store: status changes, completion marks, and a mark t
     }
 }
 
-TEST_CASE_TEMPLATE_DEFINE("store: select_refetch takes completed jobs created within the window", F, store_refetch) {
+TEST_CASE_TEMPLATE_DEFINE("store: select_refetch takes completed jobs created within the window" *
+                              doctest::test_suite("store-contract"),
+                          F, store_refetch) {
     World<F> w;
     const auto now = at(24h);
     const std::vector<std::pair<std::string, std::chrono::seconds>> ages = {
@@ -241,7 +258,9 @@ TEST_CASE_TEMPLATE_DEFINE("store: select_refetch takes completed jobs created wi
     }
 }
 
-TEST_CASE_TEMPLATE_DEFINE("store: a create in flight reserves its batch and becomes a job in one change", F, store_creates) {
+TEST_CASE_TEMPLATE_DEFINE("store: a create in flight reserves its batch and becomes a job in one change" *
+                              doctest::test_suite("store-contract"),
+                          F, store_creates) {
     World<F> w;
     auto& store = w.store;
     auto planned = make_job("", "s", 0, at(5s));
@@ -275,7 +294,9 @@ TEST_CASE_TEMPLATE_DEFINE("store: a create in flight reserves its batch and beco
     CHECK(store.open_creates().size() == 1);
 }
 
-TEST_CASE_TEMPLATE_DEFINE("store: two handles changing one store at once lose nothing", F, store_concurrent) {
+TEST_CASE_TEMPLATE_DEFINE("store: two handles changing one store at once lose nothing" *
+                              doctest::test_suite("store-contract"),
+                          F, store_concurrent) {
     llmbatch_test::TempDir dir("llmbatch-store", true);
     constexpr int per_writer = 60;
     auto writer = [&](int id) {
