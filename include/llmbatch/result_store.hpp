@@ -16,9 +16,13 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <concepts>
 #include <filesystem>
+#include <functional>
+#include <set>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <utility>
 
 #include <fcntl.h>
@@ -31,6 +35,7 @@
 
 #include "llmbatch/detail/file_io.hpp"
 #include "llmbatch/detail/json_util.hpp"
+#include "llmbatch/detail/result_line.hpp"
 #include "llmbatch/detail/spill_file.hpp"
 #include "llmbatch/error.hpp"
 #include "llmbatch/model.hpp"
@@ -38,21 +43,28 @@
 
 namespace llmbatch {
 
-/// A results file holds a line that is not a JSON object with a string `"job"`. The file is left
-/// as it was.
-class ResultFileError : public Error {
-public:
-    ResultFileError(std::string message, std::filesystem::path path, std::size_t line)
-        : Error(std::move(message)), path_(std::move(path)), line_(line) {}
+/// What a save wrote.
+struct SavedResults {
+    std::filesystem::path path{};               ///< the results file; empty when the store keeps no files (a database)
+    std::string where{};                        ///< where the lines went, for messages: the file, or the database and source
+    std::size_t saved = 0;                      ///< result lines written
+    std::vector<std::size_t> failed_indices{};  ///< requests saved as errors, ascending
+    TokenUsage usage{};                         ///< tokens of the saved requests, added up
+};
 
-    /// The results file.
-    [[nodiscard]] const std::filesystem::path& path() const noexcept { return path_; }
-    /// The offending line, counted from 1.
-    [[nodiscard]] std::size_t line() const noexcept { return line_; }
+namespace detail {
+/// A producer of outcomes, as the workflow hands one (a lambda) to `save_streamed`: `ResultSaver`
+/// is checked with this one's concrete type.
+inline constexpr auto sample_producer = [](const OutcomeSink&) {};
+}  // namespace detail
 
-private:
-    std::filesystem::path path_;
-    std::size_t line_;
+/// Where results are saved: anything whose `save_streamed(source, job, provider, produce)` takes
+/// the outcomes that `produce(const OutcomeSink&)` hands over and saves them as result lines, all or
+/// nothing, replacing the lines `job` already had for `source` (`ResultStore`, `PostgresResultStore`).
+template <class R>
+concept ResultSaver = requires(R& r, const std::string& source, const TrackedJob& job, std::string_view provider,
+                               std::remove_const_t<decltype(detail::sample_producer)> produce) {
+    { r.save_streamed(source, job, provider, produce) } -> std::same_as<SavedResults>;
 };
 
 /// JSON Lines result files under an output directory.
@@ -75,14 +87,6 @@ private:
 /// Every save is a transaction under the file's lock (`<file>.lock`): a job's first save
 /// appends, a refetch replaces the file atomically. Reads take no lock. Files of any size are
 /// read and written in pieces.
-/// What a save wrote.
-struct SavedResults {
-    std::filesystem::path path{};               ///< the results file
-    std::size_t saved = 0;                      ///< result lines written
-    std::vector<std::size_t> failed_indices{};  ///< requests saved as errors, ascending
-    TokenUsage usage{};                         ///< tokens of the saved requests, added up
-};
-
 class ResultStore {
 public:
     /// A store writing under `output_dir` (created on the first save).
@@ -94,7 +98,7 @@ public:
     /// @throws InvalidArgument for an empty or absolute source, or one with an empty, `.` or
     ///         `..` part.
     [[nodiscard]] std::filesystem::path path_for(const std::string& source) const {
-        check_source(source);
+        detail::check_result_source(source);
         return output_dir_ / (source + ".jsonl");
     }
 
@@ -111,7 +115,7 @@ public:
                                               job.job_name));
         return save_streamed(source, job, results.provider(), [&](const OutcomeSink& sink) {
                    for (const auto& outcome : results)
-                       sink(is_too_deep(outcome) ? too_deep(outcome) : RequestOutcome(outcome));
+                       sink(detail::is_too_deep(outcome) ? detail::too_deep(outcome) : RequestOutcome(outcome));
                }).path;
     }
 
@@ -134,9 +138,10 @@ public:
         const std::string provider_name = job.provider.empty() ? std::string(provider) : job.provider;
         SavedResults saved;
         saved.path = file;
+        saved.where = file.string();
         detail::SpillFile spill(file);
         produce(OutcomeSink([&](RequestOutcome&& outcome) {
-            spill.put(outcome.index, make_line(source, job, provider_name, outcome));
+            spill.put(outcome.index, detail::result_line(source, job, provider_name, outcome));
             if (!outcome.ok()) saved.failed_indices.push_back(outcome.index);
             if (outcome.usage) saved.usage += *outcome.usage;
         }));
@@ -155,20 +160,31 @@ public:
             append(file, scan, spill);
             return saved;
         }
-        detail::AtomicFile out(file);
-        bool placed = false;
-        for_each_raw_line(file, [&](std::string_view text, std::size_t number, bool unterminated) {
-            if (unterminated && scan.torn_tail) return;
-            if (line_job(file, text, number) == job.job_name) {
-                if (!placed) spill.for_each_in_order([&](std::string_view chunk) { out.write(chunk); });
-                placed = true;
-                return;
-            }
-            out.write(text);
-            out.write("\n");
-        });
-        out.commit();
+        rewrite(file, {job.job_name}, [&](const std::string&, const auto& put) { spill.for_each_in_order(put); });
         return saved;
+    }
+
+    /// Writes the lines of the jobs `job_names` to the file of `source` as saving each in turn
+    /// would: a job's lines replace its old ones where the first of them was, jobs new to the file
+    /// are added at the end in the order given, and other jobs' lines keep their text and order.
+    /// `write(job_name, put)` calls `put(std::string_view)` (`put` is a
+    /// `const std::function<void(std::string_view)>&`) with the job's whole lines, each a result
+    /// line of that job ending with a newline, in order; several lines may come at once.
+    /// The file is rewritten atomically under its lock: if `write` throws, it keeps its earlier
+    /// lines. Used to write files from another store (see `export_results`). Returns the file.
+    /// @throws InvalidArgument for a bad source or an empty job name.
+    /// @throws ResultFileError when the existing file holds an unreadable line (nothing written).
+    /// @throws FileError for I/O failures; anything `write` throws propagates.
+    template <class Write>
+    std::filesystem::path write_jobs(const std::string& source, const std::vector<std::string>& job_names, Write&& write) {
+        const auto file = path_for(source);
+        for (const auto& name : job_names)
+            if (name.empty()) throw InvalidArgument("Results can only be saved for a job with a name.");
+        if (job_names.empty()) return file;
+        detail::FileLock lock(file);
+        detail::remove_stale_temporaries(file);
+        rewrite(file, job_names, write);
+        return file;
     }
 
     /// Every line of the file of `source`, in file order; empty when there is no file.
@@ -176,7 +192,7 @@ public:
     [[nodiscard]] std::vector<Json> load(const std::string& source) const {
         const auto file = path_for(source);
         std::vector<Json> out;
-        for_each_line(file, [&](const Json& line, std::size_t) { out.push_back(line); });
+        detail::for_each_result_line(file, [&](const Json& line, std::size_t) { out.push_back(line); });
         return out;
     }
 
@@ -186,7 +202,7 @@ public:
                                                                   const std::string& job_name) const {
         const auto file = path_for(source);
         std::vector<std::size_t> out;
-        for_each_line(file, [&](const Json& line, std::size_t number) {
+        detail::for_each_result_line(file, [&](const Json& line, std::size_t number) {
             if (line.at("job").get_ref<const std::string&>() != job_name) return;
             const auto status = line.find("status");
             if (status == line.end() || *status != "error") return;
@@ -204,81 +220,6 @@ public:
     }
 
 private:
-    using Ordered = nlohmann::ordered_json;
-
-    static void check_source(const std::string& source) {
-        auto refuse = [&](std::string_view why) {
-            throw InvalidArgument(fmt::format("Source '{}' cannot name a results file: {}.", source, why));
-        };
-        if (source.empty()) refuse("it is empty");
-        if (source.front() == '/') refuse("it is an absolute path; give a path relative to the output directory");
-        if (source.find('\0') != std::string::npos) refuse("it contains a NUL character");
-        std::size_t start = 0;
-        for (;;) {
-            const auto end = source.find('/', start);
-            const std::string_view part(source.data() + start, (end == std::string::npos ? source.size() : end) - start);
-            if (part.empty()) refuse("it has an empty path part");
-            if (part == "." || part == "..") refuse(fmt::format("it has a '{}' path part", part));
-            if (end == std::string::npos) break;
-            start = end + 1;
-        }
-    }
-
-    /// True when the value of `outcome` nests deeper than `detail::max_json_depth`: copying,
-    /// converting or writing it would recurse once per level.
-    [[nodiscard]] static bool is_too_deep(const RequestOutcome& outcome) {
-        return outcome.ok() && detail::nests_deeper_than(*outcome.value);
-    }
-
-    /// `outcome` as the error it is saved as when its value is too deep.
-    [[nodiscard]] static RequestOutcome too_deep(const RequestOutcome& outcome) {
-        RequestOutcome refused;
-        refused.index = outcome.index;
-        refused.key = outcome.key;
-        refused.usage = outcome.usage;
-        refused.error = ErrorStatus{0, "INVALID_JSON",
-                                    fmt::format("the answer nests deeper than {} levels", detail::max_json_depth),
-                                    nullptr};
-        return refused;
-    }
-
-    [[nodiscard]] static std::string make_line(const std::string& source, const TrackedJob& job,
-                                               const std::string& provider, const RequestOutcome& outcome) {
-        Ordered line;
-        line["job"] = job.job_name;
-        line["provider"] = provider;
-        line["source"] = source;
-        line["batch_index"] = job.batch_index;
-        line["request_index"] = outcome.index;
-        // The caller's key for the request (tracked with the job) wins over the provider's own key,
-        // which only says where the request sat in the job.
-        std::string key = outcome.key;
-        if (outcome.index < job.request_keys.size()) key = job.request_keys[outcome.index];
-        line["request_key"] = key;
-        line["labels"] = Ordered::object();
-        for (const auto& [k, v] : job.labels) line["labels"][k] = v;
-        if (is_too_deep(outcome)) return make_line(source, job, provider, too_deep(outcome));
-        if (outcome.ok()) {
-            line["status"] = "ok";
-            line["value"] = Ordered(*outcome.value);
-            line["error"] = nullptr;
-        } else {
-            const ErrorStatus err = outcome.error.value_or(
-                ErrorStatus{0, "", "The provider reported neither a value nor an error for this request.", nullptr});
-            line["status"] = "error";
-            line["value"] = nullptr;
-            Ordered e;
-            e["code"] = err.code;
-            e["status"] = err.status;
-            e["message"] = err.message;
-            if (!err.details.is_null())
-                e["details"] = detail::nests_deeper_than(err.details) ? Ordered("(nested too deeply to be saved)")
-                                                                      : Ordered(err.details);
-            line["error"] = std::move(e);
-        }
-        return line.dump(-1, ' ', false, Ordered::error_handler_t::replace) + '\n';
-    }
-
     /// What a save needs to know of the existing file.
     struct Scan {
         bool has_job = false;        ///< the job already has lines there
@@ -287,71 +228,64 @@ private:
         std::uint64_t content_end = 0;  ///< the end of the last line holding something
     };
 
-    /// Calls `f(text, number, unterminated)` for every line of `file` (without its newline),
-    /// reading it in pieces; `unterminated` is true for a last line with no newline.
-    template <class F>
-    static void for_each_raw_line(const std::filesystem::path& file, F&& f) {
-        std::string partial;
-        std::size_t number = 0;
-        detail::read_file_chunks(file, [&](std::string_view chunk) {
-            while (!chunk.empty()) {
-                const auto nl = chunk.find('\n');
-                if (nl == std::string_view::npos) {
-                    partial.append(chunk);
-                    return;
-                }
-                ++number;
-                if (partial.empty()) {
-                    f(chunk.substr(0, nl), number, false);
-                } else {
-                    partial.append(chunk.substr(0, nl));
-                    f(std::string_view(partial), number, false);
-                    partial.clear();
-                }
-                chunk.remove_prefix(nl + 1);
-            }
-        });
-        if (!partial.empty()) f(std::string_view(partial), number + 1, true);
-    }
-
-    static bool blank(std::string_view text) { return text.find_first_not_of(" \t\r") == std::string_view::npos; }
-
-    /// The `job` of a result line: read straight from the `{"job":"...",` start this store
-    /// writes, else from a full parse. @throws ResultFileError for a line that is not a result line.
-    [[nodiscard]] static std::string line_job(const std::filesystem::path& file, std::string_view text, std::size_t number) {
-        if (blank(text)) return {};
-        constexpr std::string_view start = "{\"job\":\"";
-        // A line this store wrote: its start and its closing brace are enough (a full parse of
-        // every line would dominate the save of a large file).
-        if (text.substr(0, start.size()) == start && text.back() == '}') {
-            const auto end = text.find('"', start.size());
-            if (end != std::string_view::npos && text.substr(start.size(), end - start.size()).find('\\') == std::string_view::npos)
-                return std::string(text.substr(start.size(), end - start.size()));
-        }
-        return parse_line(file, text, number).at("job").get<std::string>();
-    }
-
     /// Reads the existing file once: does `job_name` have lines, and how does the file end.
     [[nodiscard]] static Scan scan_file(const std::filesystem::path& file, const std::string& job_name) {
         Scan scan;
         std::uint64_t offset = 0;
-        for_each_raw_line(file, [&](std::string_view text, std::size_t number, bool unterminated) {
+        detail::for_each_raw_line(file, [&](std::string_view text, std::size_t number, bool unterminated) {
             if (unterminated) {
-                scan.unterminated = !blank(text);
-                // A line cut short by an interrupted append: no newline, and not JSON.
-                constexpr std::string_view start = "{\"job\":";
-                if (text.substr(0, start.size()) == start && Json::parse(text, nullptr, false).is_discarded()) {
+                scan.unterminated = !detail::is_blank_line(text);
+                if (detail::is_torn_line(text)) {
                     scan.torn_tail = true;
                     scan.unterminated = false;
                     return;
                 }
             }
             offset += text.size() + (unterminated ? 0 : 1);
-            if (blank(text)) return;
+            if (detail::is_blank_line(text)) return;
             scan.content_end = offset;
-            if (line_job(file, text, number) == job_name) scan.has_job = true;
+            if (detail::result_line_job(file, text, number) == job_name) scan.has_job = true;
         });
         return scan;
+    }
+
+    /// Rewrites `file` atomically, the lines that `write(name, put)` gives for each of
+    /// `job_names` taking the place of that job's old lines (where the first was, else at the end
+    /// in the order given). A torn last line is dropped, and so are trailing blank lines when a
+    /// job goes at the end, as an append does. The caller holds the file's lock.
+    template <class Write>
+    static void rewrite(const std::filesystem::path& file, const std::vector<std::string>& job_names, Write&& write) {
+        const std::set<std::string> wanted(job_names.begin(), job_names.end());
+        std::set<std::string> placed;
+        detail::AtomicFile out(file);
+        const std::function<void(std::string_view)> put = [&](std::string_view bytes) { out.write(bytes); };
+        std::string blanks;  // blank lines, held back until a line with content follows
+        auto keep_blanks = [&] {
+            out.write(blanks);
+            blanks.clear();
+        };
+        detail::for_each_raw_line(file, [&](std::string_view text, std::size_t number, bool unterminated) {
+            if (unterminated && detail::is_torn_line(text)) return;
+            if (detail::is_blank_line(text)) {
+                blanks.append(text).append("\n");
+                return;
+            }
+            keep_blanks();
+            const auto job = detail::result_line_job(file, text, number);
+            if (wanted.count(job) == 0) {
+                out.write(text);
+                out.write("\n");
+            } else if (placed.insert(job).second) {
+                write(job, put);
+            }
+        });
+        for (const auto& name : job_names) {
+            if (!placed.insert(name).second) continue;
+            blanks.clear();
+            write(name, put);
+        }
+        keep_blanks();
+        out.commit();
     }
 
     /// Appends the spilled lines to `file` (created when missing), after trimming a torn tail
@@ -385,42 +319,9 @@ private:
         detail::file_io_impl::fail(what, file, err);
     }
 
-    /// Parses one line. @throws ResultFileError when it is not a JSON object with a string "job".
-    [[nodiscard]] static Json parse_line(const std::filesystem::path& file, std::string_view text, std::size_t number) {
-        Json line;
-        try {
-            line = Json::parse(text);
-        } catch (const Json::exception& e) {  // also numbers out of range, such as 1e999
-            throw ResultFileError(fmt::format("Results file '{}', line {}, is not valid JSON ({}). The file was left "
-                                              "unchanged; fix or move it.",
-                                              file.string(), number, e.what()),
-                                  file, number);
-        }
-        if (!line.is_object() || !line.contains("job") || !line.at("job").is_string())
-            throw ResultFileError(fmt::format("Results file '{}', line {}, is not a result line (a JSON object with a "
-                                              "string \"job\"). The file was left unchanged; fix or move it.",
-                                              file.string(), number),
-                                  file, number);
-        // The store writes a value up to max_json_depth levels deep two levels down (error.details).
-        if (detail::nests_deeper_than(line, detail::max_json_depth + 2))
-            throw ResultFileError(fmt::format("Results file '{}', line {}, nests deeper than {} levels. The file was "
-                                              "left unchanged; fix or move it.",
-                                              file.string(), number, detail::max_json_depth + 2),
-                                  file, number);
-        return line;
-    }
-
-    /// Calls `f(parsed, number)` for every non-blank line of `file` (none when it does not exist).
-    /// @throws ResultFileError for a line that is not a result line.
-    template <class F>
-    static void for_each_line(const std::filesystem::path& file, F&& f) {
-        for_each_raw_line(file, [&](std::string_view text, std::size_t number, bool) {
-            if (blank(text)) return;
-            f(parse_line(file, text, number), number);
-        });
-    }
-
     std::filesystem::path output_dir_;
 };
+
+static_assert(ResultSaver<ResultStore>);
 
 }  // namespace llmbatch

@@ -80,7 +80,7 @@ struct FetchedJobReport {
     bool refetched = false;
     std::size_t saved = 0;         ///< result lines saved
     std::size_t failed_requests = 0;
-    std::string saved_to{};        ///< result file, when saved
+    std::string saved_to{};        ///< where the results went (`SavedResults::where`), when saved
     std::string error{};           ///< what went wrong, if anything
 };
 
@@ -119,11 +119,12 @@ namespace detail {
 /// Checks the selected jobs through `service` (anything with `get_batch_job_status(provider, job)`
 /// and `stream_batch_results(provider, const BatchJob&, sink)`, such as `LLMService`: each job is
 /// read once, and its results stream into the store), saves finished jobs' results
-/// to `store`, and updates `tracker`. Times come from `clock.utc_now()`.
+/// to `store` (any `ResultSaver`: `ResultStore` files, or a database such as
+/// `PostgresResultStore`), and updates `tracker`. Times come from `clock.utc_now()`.
 /// @throws InvalidArgument for a bad selection (nothing is changed then); errors from the
 ///         tracking or result files propagate (those files stay intact).
-template <class Service, JobStore Store, Clock ClockT>
-FetchReport fetch_tracked_jobs(Service& service, Store& tracker, ResultStore& store, const FetchSelection& selection,
+template <class Service, JobStore Store, ResultSaver Results, Clock ClockT>
+FetchReport fetch_tracked_jobs(Service& service, Store& tracker, Results& store, const FetchSelection& selection,
                                ClockT& clock, const LineSink& out = {}) {
     auto say = [&](std::string_view line) {
         if (out) out(line);
@@ -274,8 +275,8 @@ FetchReport fetch_tracked_jobs(Service& service, Store& tracker, ResultStore& st
         }
         r.saved = saved.saved;
         r.failed_requests = saved.failed_indices.size();
-        r.saved_to = saved.path.string();
-        say(fmt::format("  Saved {} result(s) to {}", saved.saved, saved.path.string()));
+        r.saved_to = saved.where;
+        say(fmt::format("  Saved {} result(s) to {}", saved.saved, saved.where));
         if (ended_early) {
             const bool cancelled = status.state == JobState::cancelled;
             const std::string message = fmt::format(

@@ -57,10 +57,37 @@ public:
     /// other in the file come in one piece.
     template <class OnChunk>
     void for_each_in_order(OnChunk&& on_chunk) {
+        for_each_run([&](std::string_view run, std::size_t, std::size_t) { on_chunk(run); });
+    }
+
+    /// Calls `on_line(std::size_t index, std::string_view line)` with every line in index order.
+    template <class OnLine>
+    void for_each_line_in_order(OnLine&& on_line) {
+        for_each_run([&](std::string_view run, std::size_t first, std::size_t last) {
+            const std::uint64_t base = entries_[first].offset;
+            for (std::size_t i = first; i < last; ++i) {
+                const auto& e = entries_[i];
+                if (e.present) on_line(i, run.substr(static_cast<std::size_t>(e.offset - base), e.length));
+            }
+        });
+    }
+
+private:
+    struct Entry {
+        std::uint64_t offset = 0;
+        std::uint32_t length = 0;
+        bool present = false;
+    };
+
+    /// Calls `on_run(bytes, first, last)` with the lines of the entries `[first, last)` (those
+    /// present), read back in pieces of about `buffer_bytes` that are contiguous in the file.
+    template <class OnRun>
+    void for_each_run(OnRun&& on_run) {
         flush();
         std::string chunk;
         std::uint64_t start = 0, end = 0;
-        auto emit = [&] {
+        std::size_t first = 0;
+        auto emit = [&](std::size_t last) {
             if (end == start) return;
             chunk.resize(static_cast<std::size_t>(end - start));
             std::size_t got = 0;
@@ -71,25 +98,20 @@ public:
                 if (n <= 0) file_io_impl::fail("read back a temporary file in", dir_, n < 0 ? errno : EIO);
                 got += static_cast<std::size_t>(n);
             }
-            on_chunk(std::string_view(chunk));
+            on_run(std::string_view(chunk), first, last);
         };
-        for (const auto& e : entries_) {
+        for (std::size_t i = 0; i < entries_.size(); ++i) {
+            const auto& e = entries_[i];
             if (!e.present) continue;
             if (e.offset != end || end - start >= buffer_bytes) {
-                emit();
+                emit(i);
                 start = e.offset;
+                first = i;
             }
             end = e.offset + e.length;
         }
-        emit();
+        emit(entries_.size());
     }
-
-private:
-    struct Entry {
-        std::uint64_t offset = 0;
-        std::uint32_t length = 0;
-        bool present = false;
-    };
 
     void flush() {
         if (buffer_.empty()) return;

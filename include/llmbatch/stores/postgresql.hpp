@@ -9,8 +9,10 @@
 /// holds (`FOR UPDATE SKIP LOCKED`) for a lease; a worker that dies hands its jobs back when the
 /// lease expires, and any status change releases a job's claim.
 ///
-/// The schema is versioned (table `llmbatch_schema`): an empty database gets the current one; a
-/// newer one is refused (`TrackingFileError`) and never altered. Connection strings are never
+/// The schema is versioned (table `llmbatch_schema`, stores/postgresql_schema.hpp): an empty
+/// database gets the current one, an older one is migrated; a newer one is refused
+/// (`TrackingFileError`) and never altered. The database can also keep the results
+/// (`PostgresResultStore`, stores/postgresql_results.hpp). Connection strings are never
 /// printed with their password.
 ///
 /// Example:
@@ -34,6 +36,7 @@
 #include "llmbatch/error.hpp"
 #include "llmbatch/job_store.hpp"
 #include "llmbatch/stores/postgresql_db.hpp"
+#include "llmbatch/stores/postgresql_schema.hpp"
 #include "llmbatch/tracked_job.hpp"
 
 namespace llmbatch {
@@ -41,12 +44,15 @@ namespace llmbatch {
 /// The job store in a PostgreSQL database (see the file comment).
 class PostgresJobStore {
 public:
-    /// The schema this build writes; newer ones are refused.
-    static constexpr int schema_version = 1;
+    /// The schema this build writes (shared with `PostgresResultStore`, stores/postgresql_schema.hpp);
+    /// newer ones are refused.
+    static constexpr int schema_version = detail::postgres_schema_version;
 
     /// Connects with `conninfo` (`key=value` pairs or a `postgresql://` URI) and prepares the schema.
     /// @throws StoreError when the server cannot be reached; TrackingFileError for a newer schema.
-    explicit PostgresJobStore(std::string conninfo) : db_(std::move(conninfo)) { migrate(); }
+    explicit PostgresJobStore(std::string conninfo) : db_(std::move(conninfo)) {
+        detail::postgres_migrate(db_, "Job store");
+    }
 
     /// What messages call this store: the server, without its password.
     [[nodiscard]] std::string description() const { return db_.name(); }
@@ -207,49 +213,7 @@ private:
     /// One change: a transaction holding the store's advisory lock.
     template <class F>
     void change(F&& f) {
-        db_.transaction([&] {
-            db_.exec("SELECT pg_advisory_xact_lock(7346010453122010)");
-            f();
-        });
-    }
-
-    void migrate() {
-        change([&] {
-            db_.exec("CREATE TABLE IF NOT EXISTS llmbatch_schema (version INTEGER NOT NULL)");
-            const auto r = db_.exec("SELECT max(version) FROM llmbatch_schema");
-            const int version = r.is_null(0, 0) ? 0 : static_cast<int>(r.integer(0, 0));
-            if (version > schema_version)
-                throw TrackingFileError(fmt::format("Job store {} was written by a newer llmbatch (schema {}); this build "
-                                                    "reads schema {}. It was left unchanged.",
-                                                    db_.name(), version, schema_version),
-                                        db_.name());
-            if (version == 0) {
-                db_.exec(R"sql(
-CREATE TABLE llmbatch_jobs (
-    sequence BIGSERIAL PRIMARY KEY,
-    job_name TEXT NOT NULL UNIQUE,
-    provider TEXT NOT NULL,
-    source TEXT NOT NULL,
-    batch_index BIGINT NOT NULL CHECK (batch_index >= 0),
-    created_at TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('pending', 'completed', 'failed', 'cancelled')),
-    error_message TEXT,
-    labels TEXT NOT NULL,
-    request_keys TEXT NOT NULL,
-    completed_at TEXT,
-    claimed_by TEXT,
-    claim_expires TIMESTAMPTZ
-))sql");
-                db_.exec("CREATE INDEX llmbatch_jobs_by_batch ON llmbatch_jobs (source, batch_index)");
-                db_.exec("CREATE INDEX llmbatch_jobs_by_status ON llmbatch_jobs (status)");
-                db_.exec("CREATE TABLE llmbatch_completed_batches (source TEXT NOT NULL, batch_index BIGINT NOT NULL, "
-                         "PRIMARY KEY (source, batch_index))");
-                db_.exec("CREATE TABLE llmbatch_open_creates (token TEXT PRIMARY KEY, provider TEXT NOT NULL, source TEXT "
-                         "NOT NULL, batch_index BIGINT NOT NULL, created_at TEXT NOT NULL, labels TEXT NOT NULL, "
-                         "request_keys TEXT NOT NULL)");
-                db_.exec("INSERT INTO llmbatch_schema (version) VALUES ($1)", {std::to_string(schema_version)});
-            }
-        });
+        detail::postgres_change(db_, f);
     }
 
     [[nodiscard]] std::vector<TrackedJob> select_jobs(const std::string& where, const std::vector<std::optional<std::string>>& args) const {

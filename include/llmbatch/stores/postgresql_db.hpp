@@ -1,6 +1,6 @@
 #pragma once
 /// @file stores/postgresql_db.hpp
-/// A thin RAII layer over libpq for `PostgresJobStore`: one connection, statements with text
+/// A thin RAII layer over libpq for the PostgreSQL stores: one connection, statements with text
 /// parameters, results read by row and column, and transactions that roll back on any
 /// exception. Every failure becomes a `StoreError` naming the server without its password.
 
@@ -46,6 +46,10 @@ public:
     [[nodiscard]] std::string text(int row, int column) const {
         return std::string(PQgetvalue(r_.get(), row, column), static_cast<std::size_t>(PQgetlength(r_.get(), row, column)));
     }
+    /// The text of a field, valid while this result lives.
+    [[nodiscard]] std::string_view view(int row, int column) const {
+        return {PQgetvalue(r_.get(), row, column), static_cast<std::size_t>(PQgetlength(r_.get(), row, column))};
+    }
     [[nodiscard]] std::int64_t integer(int row, int column) const { return std::stoll(text(row, column)); }
 
 private:
@@ -64,6 +68,21 @@ public:
 
     /// The server as messages name it (no password).
     [[nodiscard]] const std::string& name() const noexcept { return name_; }
+
+    /// The database connected to, as a URI with no password: `postgresql://user@host:port/dbname`,
+    /// or `postgresql://user@/dbname?host=/dir&port=5432` through a Unix socket in `/dir`.
+    [[nodiscard]] std::string location() const {
+        auto get = [](const char* s) { return std::string(s ? s : ""); };
+        const auto user = get(PQuser(conn_.get())), host = get(PQhost(conn_.get()));
+        const auto port = get(PQport(conn_.get())), db = get(PQdb(conn_.get()));
+        const bool socket = !host.empty() && host.front() == '/';
+        std::string out = "postgresql://";
+        if (!user.empty()) out += user + "@";
+        if (!socket) out += host + (port.empty() ? "" : ":" + port);
+        out += "/" + db;
+        if (socket) out += "?host=" + host + (port.empty() ? "" : "&port=" + port);
+        return out;
+    }
 
     /// Runs `sql` with text parameters (`nullopt`: SQL NULL).
     PgResult exec(std::string_view sql, const std::vector<std::optional<std::string>>& params = {}) {
