@@ -5,7 +5,7 @@
 /// `out` and `err`, so tests capture it; the program's `main` (main.cpp) is a thin shell around it.
 ///
 /// Commands, one file each in commands/: `create` (and `create --resubmit-failed`), `fetch`,
-/// `list`, `cancel`, `refresh-errors` and `wait`. The providers come from a `Backend`
+/// `list`, `cancel`, `refresh-errors`, `wait`, `copy` and `export`. The providers come from a `Backend`
 /// (backend.hpp): `EmulatorBackend` (the built-in emulators, their state kept in one file so a job
 /// created by one process is fetched by a later one) or, when built with libcurl
 /// (`LLMBATCH_HAVE_CURL`), `LiveBackend` (the providers' APIs).
@@ -35,7 +35,9 @@
 #include "backend.hpp"
 #include "command_line.hpp"
 #include "commands/cancel.hpp"
+#include "commands/copy.hpp"
 #include "commands/create.hpp"
+#include "commands/export.hpp"
 #include "commands/fetch.hpp"
 #include "commands/list.hpp"
 #include "commands/refresh_errors.hpp"
@@ -59,7 +61,8 @@ namespace detail {
 /// Every command, in the order the help lists them.
 [[nodiscard]] inline const std::vector<CommandSpec>& commands() {
     static const std::vector<CommandSpec> specs = {create_spec(), fetch_spec(),          list_spec(),
-                                                   cancel_spec(), refresh_errors_spec(), wait_spec()};
+                                                   cancel_spec(), refresh_errors_spec(), wait_spec(),
+                                                   copy_spec(),   export_spec()};
     return specs;
 }
 
@@ -71,6 +74,8 @@ int run_command(std::string_view name, Context<B>& ctx) {
     if (name == "list") return list(ctx);
     if (name == "cancel") return cancel(ctx);
     if (name == "refresh-errors") return refresh_errors(ctx);
+    if (name == "copy") return copy_store(ctx);
+    if (name == "export") return export_results_command(ctx);
     return wait(ctx);
 }
 
@@ -119,7 +124,19 @@ int run(const std::vector<std::string>& args, B& backend, std::ostream& out, std
         const auto& parsed = line.options;
 
         detail::CommonOptions common;
-        if (auto v = parsed.value("--tracking-file")) common.tracking_file = *v;
+        if (auto v = parsed.value("--store")) {
+            common.store = detail::parse_store_spec("--store", *v);
+            if (parsed.has("--tracking-file"))
+                throw UsageError("give --store or --tracking-file, not both (--store json:PATH names the tracking file)");
+            // The emulators' state file stays named after the tracking file whatever the store, so
+            // the emulated jobs stay where they were when the jobs move to a database.
+            if (common.store.kind == detail::StoreSpec::Kind::json) common.tracking_file = common.store.location;
+        } else if (auto t = parsed.value("--tracking-file")) {
+            common.tracking_file = *t;
+            common.store.location = *t;
+        }
+        if (common.store.kind != detail::StoreSpec::Kind::json && parsed.has("--state-file"))
+            throw UsageError("--state-file belongs to json: stores; a database keeps its completed batches itself");
         if (auto v = parsed.value("--state-file")) common.state_file = *v;
         if (auto v = parsed.value("--output-dir")) common.output_dir = *v;
         if (auto v = parsed.value("--base-url")) common.base_url = *v;

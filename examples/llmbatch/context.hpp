@@ -15,13 +15,14 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "llmbatch/any_job_store.hpp"
 #include "llmbatch/detail/time.hpp"
 #include "llmbatch/result_store.hpp"
-#include "llmbatch/tracking.hpp"
 #include "llmbatch/workflow.hpp"
 
 #include "backend.hpp"
 #include "options.hpp"
+#include "store_spec.hpp"
 
 namespace llmbatch::cli {
 
@@ -39,6 +40,9 @@ namespace detail {
 
 /// The options every command shares, with their defaults.
 struct CommonOptions {
+    /// `--store`, or `json:` + `--tracking-file`.
+    StoreSpec store{};
+    /// The JSON store's tracking file; the emulators' state file is named after it whatever the store.
     std::filesystem::path tracking_file = "llmbatch_jobs.json";
     std::filesystem::path state_file = "llmbatch_state.json";
     std::filesystem::path output_dir = "results";
@@ -57,11 +61,11 @@ struct Context {
     const RunOptions& run;
     const CommonOptions& common;
     const ParsedArgs& args;
-    JobTracker tracker;
+    AnyJobStore tracker;
     ResultStore store;
 
     Context(B& b, std::ostream& o, std::ostream& e, const RunOptions& r, const CommonOptions& c, const ParsedArgs& a)
-        : backend(b), out(o), err(e), run(r), common(c), args(a), tracker(c.tracking_file, c.state_file),
+        : backend(b), out(o), err(e), run(r), common(c), args(a), tracker(open_store(c.store, c.state_file)),
           store(c.output_dir) {}
 
     /// A line of text output (nothing in JSON mode).
@@ -83,12 +87,17 @@ struct Context {
         backend.configure(s);
     }
 
-    /// The options a follow-up command needs to see the same files, e.g. ` --tracking-file x.json`.
+    /// The options a follow-up command needs to see the same files, e.g. ` --tracking-file x.json`
+    /// (a database store's connection string without its password).
     [[nodiscard]] std::string same_files() const {
         const CommonOptions defaults;
         std::string s;
-        if (common.tracking_file != defaults.tracking_file) s += " --tracking-file " + common.tracking_file.string();
-        if (common.state_file != defaults.state_file) s += " --state-file " + common.state_file.string();
+        if (common.store.kind != StoreSpec::Kind::json) {
+            s += " --store " + shell_word(common.store.shown());
+        } else {
+            if (common.tracking_file != defaults.tracking_file) s += " --tracking-file " + common.tracking_file.string();
+            if (common.state_file != defaults.state_file) s += " --state-file " + common.state_file.string();
+        }
         if (common.output_dir != defaults.output_dir) s += " --output-dir " + common.output_dir.string();
         return s;
     }
@@ -105,13 +114,14 @@ struct Context {
             else unknown.push_back(name);
         }
         if (!unknown.empty())
-            throw UsageError(fmt::format("Unknown job name(s), not in {}: {}", common.tracking_file.string(),
+            throw UsageError(fmt::format("Unknown job name(s), not in {}: {}", tracker.description(),
                                          fmt::join(unknown, ", ")));
         return out_jobs;
     }
 };
 
 [[nodiscard]] inline std::string frame(char c, std::size_t n) { return std::string(n, c); }
+
 
 [[nodiscard]] inline nlohmann::ordered_json job_json(const TrackedJob& job) {
     nlohmann::ordered_json j;

@@ -33,7 +33,9 @@ struct OptionSpec {
 
 /// The options every command takes.
 inline constexpr OptionSpec common_options[] = {
-    {"--tracking-file", Arity::one, "PATH", "the tracked jobs (default llmbatch_jobs.json)"},
+    {"--store", Arity::one, "SPEC", "where jobs are tracked: json:PATH (default json:llmbatch_jobs.json), sqlite:PATH, "
+                                    "or a postgresql:// connection string"},
+    {"--tracking-file", Arity::one, "PATH", "the tracked jobs (default llmbatch_jobs.json; the same as --store json:PATH)"},
     {"--state-file", Arity::one, "PATH", "the completed batches (default llmbatch_state.json)"},
     {"--output-dir", Arity::one, "DIR", "where results are saved, one .jsonl per source (default results)"},
     {"--json", Arity::flag, "", "print one JSON document instead of text"},

@@ -3,6 +3,7 @@
 /// `llmbatch fetch`: `fetch_tracked_jobs` (workflow.hpp) over the tracked jobs.
 
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <exception>
@@ -25,14 +26,24 @@ namespace llmbatch::cli::detail {
 /// `llmbatch fetch`: its options and help.
 [[nodiscard]] inline CommandSpec fetch_spec() {
     return {"fetch",
-         "fetch (--job-names N... | --check-all-pending | --refetch-hours H)",
+         "fetch (--job-names N... | --check-all-pending | --refetch-hours H | --worker NAME)",
          "Check tracked jobs and save the results of finished ones",
          {{"--job-names", Arity::many, "N...", "these jobs, whatever their status"},
           {"--check-all-pending", Arity::flag, "", "every pending job (may be combined with --job-names)"},
-          {"--refetch-hours", Arity::one, "H", "fetch again the completed jobs created within the last H hours (e.g. 0.5)"}},
+          {"--refetch-hours", Arity::one, "H", "fetch again the completed jobs created within the last H hours (e.g. 0.5)"},
+          {"--worker", Arity::one, "NAME", "the pending jobs, claimed a few at a time as worker NAME, so that workers "
+                                           "sharing a PostgreSQL store never fetch the same job"},
+          {"--lease-minutes", Arity::one, "M", "with --worker: how long a claim lasts; a worker that dies hands its jobs "
+                                               "back after it (default 10)"},
+          {"--claim-size", Arity::one, "N", "with --worker: jobs claimed at a time (default 10)"},
+          {"--results-in-store", Arity::flag, "", "save the results in the PostgreSQL store instead of --output-dir "
+                                                  "(write the files later with llmbatch export)"}},
          "Results are saved to <output-dir>/<source>.jsonl (a refetch replaces a job's lines); a job\n"
          "is marked completed only after its results are saved. A job that cannot be checked (network,\n"
-         "quota, server error) stays pending. --refetch-hours cannot be combined with the other two."};
+         "quota, server error) stays pending. --refetch-hours cannot be combined with the other two.\n"
+         "Workers (--worker) need a PostgreSQL store (--store postgresql://...); each worker needs its\n"
+         "own name. Workers on several machines save their results in the database\n"
+         "(--results-in-store), and llmbatch export writes the files from there."};
 }
 
 /// After the summary: the command that retries the failed requests of each job that has some.
@@ -45,6 +56,37 @@ void say_how_to_resubmit(Context<B>& ctx, const FetchReport& report) {
                                 r.failed_requests, r.job_name, r.job_name, ctx.same_files()));
 }
 
+/// Runs the fetch on the command's store, saving to `results`; workers need a store that can
+/// split the pending jobs.
+template <class B, ResultSaver Results>
+FetchReport fetch_selected(Context<B>& ctx, const FetchSelection& selection, const LineSink& sink, Results& results) {
+    auto& service = ctx.backend.service();
+    if (selection.worker) {
+#ifdef LLMBATCH_HAVE_LIBPQ
+        if (auto* pg = ctx.tracker.template get<PostgresJobStore>())
+            return fetch_tracked_jobs(service, *pg, results, selection, ctx.backend.clock(), sink);
+#endif
+        throw UsageError(fmt::format("--worker needs a PostgreSQL store (--store postgresql://...): {} cannot split "
+                                     "the pending jobs between workers",
+                                     ctx.tracker.description()));
+    }
+    return fetch_tracked_jobs(service, ctx.tracker, results, selection, ctx.backend.clock(), sink);
+}
+
+/// `fetch_selected`, saving to the result files or, with `--results-in-store`, to the database.
+template <class B>
+FetchReport fetch_selected(Context<B>& ctx, const FetchSelection& selection, const LineSink& sink) {
+    if (!ctx.args.flag("--results-in-store")) return fetch_selected(ctx, selection, sink, ctx.store);
+#ifdef LLMBATCH_HAVE_LIBPQ
+    if (ctx.common.store.kind == StoreSpec::Kind::postgresql) {
+        PostgresResultStore results(ctx.common.store.location);
+        return fetch_selected(ctx, selection, sink, results);
+    }
+#endif
+    throw UsageError(fmt::format("--results-in-store needs a PostgreSQL store (--store postgresql://...), not {}",
+                                 ctx.tracker.description()));
+}
+
 template <class B>
 int fetch(Context<B>& ctx) {
     FetchSelection selection;
@@ -52,6 +94,19 @@ int fetch(Context<B>& ctx) {
     selection.all_pending = ctx.args.flag("--check-all-pending");
     if (const auto hours = ctx.args.value("--refetch-hours"))
         selection.refetch_hours = positive_number("--refetch-hours", *hours, "hours");
+    if (const auto name = ctx.args.value("--worker")) {
+        FetchWorker worker;
+        worker.name = *name;
+        if (const auto m = ctx.args.value("--lease-minutes"))
+            worker.lease = std::chrono::milliseconds(
+                static_cast<std::int64_t>(positive_number("--lease-minutes", *m, "minutes") * 60'000.0));
+        if (const auto n = ctx.args.value("--claim-size"))
+            worker.claim_size = static_cast<int>(std::min<std::size_t>(positive_integer("--claim-size", *n), 10'000));
+        selection.worker = std::move(worker);
+        selection.all_pending = selection.job_names.empty() && !selection.refetch_hours;
+    } else if (ctx.args.has("--lease-minutes") || ctx.args.has("--claim-size")) {
+        throw UsageError("--lease-minutes and --claim-size go with --worker");
+    }
     ctx.configure();
     bool spoke = false;
     const LineSink sink = [&](std::string_view line) {
@@ -60,7 +115,7 @@ int fetch(Context<B>& ctx) {
     };
     FetchReport report;
     try {
-        report = fetch_tracked_jobs(ctx.backend.service(), ctx.tracker, ctx.store, selection, ctx.backend.clock(), sink);
+        report = fetch_selected(ctx, selection, sink);
     } catch (const UsageError&) {
         throw;
     } catch (const InvalidArgument& e) {

@@ -49,8 +49,8 @@ int list(Context<B>& ctx) {
         return exit_success;
     }
     if (jobs.empty()) {
-        ctx.say(status ? fmt::format("No {} jobs in {}", to_string(*status), ctx.common.tracking_file.string())
-                       : fmt::format("No jobs in {}", ctx.common.tracking_file.string()));
+        ctx.say(status ? fmt::format("No {} jobs in {}", to_string(*status), ctx.tracker.description())
+                       : fmt::format("No jobs in {}", ctx.tracker.description()));
         return exit_success;
     }
     std::size_t name_w = 8, source_w = 6;

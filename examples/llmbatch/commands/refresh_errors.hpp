@@ -15,7 +15,7 @@
 #include <nlohmann/json.hpp>
 
 #include "llmbatch/model.hpp"
-#include "llmbatch/tracking.hpp"
+#include "llmbatch/any_job_store.hpp"
 
 #include "../context.hpp"
 
@@ -31,7 +31,7 @@ namespace llmbatch::cli::detail {
          "fetch saves its results; otherwise its error message is updated."};
 }
 
-[[nodiscard]] inline std::vector<TrackedJob> failed_jobs(const JobTracker& tracker) {
+[[nodiscard]] inline std::vector<TrackedJob> failed_jobs(const AnyJobStore& tracker) {
     auto jobs = tracker.jobs();
     std::erase_if(jobs, [](const TrackedJob& j) { return j.status != TrackedStatus::failed; });
     return jobs;

@@ -26,7 +26,7 @@ int create_resubmit(Context<B>& ctx, const std::string& original_name) {
     if (!file_path) throw UsageError("create --resubmit-failed needs --prompts FILE (the file the job was created from)");
     const auto original = ctx.tracker.find(original_name);
     if (!original)
-        throw UsageError(fmt::format("Unknown job name, not in {}: {}", ctx.common.tracking_file.string(), original_name));
+        throw UsageError(fmt::format("Unknown job name, not in {}: {}", ctx.tracker.description(), original_name));
     const auto prompts = load_prompts(*file_path);
     const auto* source = prompts.find(original->source);
     if (!source)
@@ -34,9 +34,12 @@ int create_resubmit(Context<B>& ctx, const std::string& original_name) {
                                      original_name, *file_path));
     const auto lines = ctx.store.load(original->source);
     if (std::none_of(lines.begin(), lines.end(), [&](const Json& l) { return l.at("job") == original_name; }))
-        throw UsageError(fmt::format("Job {} has no saved results in {}; fetch it first (llmbatch fetch --job-names {}{}).",
-                                     original_name, ctx.store.path_for(original->source).string(), original_name,
-                                     ctx.same_files()));
+        throw UsageError(fmt::format(
+            "Job {} has no saved results in {}; fetch it first (llmbatch fetch --job-names {}{}){}.", original_name,
+            ctx.store.path_for(original->source).string(), original_name, ctx.same_files(),
+            ctx.common.store.kind == StoreSpec::Kind::postgresql
+                ? fmt::format(", or write the results kept in the database (llmbatch export{})", ctx.same_files())
+                : std::string()));
     const auto failed = ctx.store.failed_request_indices(original->source, original_name);
     nlohmann::ordered_json doc{{"command", "create"}, {"resubmit_of", original_name}};
     if (failed.empty()) {

@@ -99,10 +99,16 @@ struct World {
         return run_on(backend, std::move(args), terminal);
     }
 
+    /// `--store` for every run instead of this world's tracking and state files (empty: those).
+    std::string store{};
+
     template <class B>
     Outcome run_on(B& b, std::vector<std::string> args, bool terminal = false) {
-        args.insert(args.end(), {"--tracking-file", tracking_file().string(), "--state-file", state_file().string(),
-                                 "--output-dir", output_dir().string()});
+        if (store.empty())
+            args.insert(args.end(), {"--tracking-file", tracking_file().string(), "--state-file", state_file().string()});
+        else
+            args.insert(args.end(), {"--store", store});
+        args.insert(args.end(), {"--output-dir", output_dir().string()});
         std::ostringstream out, err;
         llmbatch::cli::RunOptions options;
         options.out_is_terminal = terminal;
