@@ -15,6 +15,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <set>
@@ -143,8 +144,11 @@ template <JobStore From, JobStore To>
 StoreCopyReport copy_job_store(const From& from, To& to) {
     StoreCopyReport report;
     const auto jobs = from.jobs();
+    // Each batch's first job, through which its completion mark is set.
+    std::map<std::pair<std::string, std::int64_t>, const TrackedJob*> job_of_batch;
     std::set<std::string> sources;
     for (const auto& job : jobs) {
+        job_of_batch.emplace(std::make_pair(job.source, job.batch_index), &job);
         sources.insert(job.source);
         if (to.find(job.job_name)) {
             ++report.jobs_already_there;
@@ -158,10 +162,9 @@ StoreCopyReport copy_job_store(const From& from, To& to) {
         for (const auto index : from.completed_batches(source)) {
             if (marked.count(index)) continue;
             // A mark is set through a job of its batch; the job is then put back as it was.
-            const auto it = std::find_if(jobs.begin(), jobs.end(),
-                                         [&](const TrackedJob& j) { return j.source == source && j.batch_index == index; });
-            if (it == jobs.end()) continue;
-            const auto before = *to.find(it->job_name);
+            const auto it = job_of_batch.find(std::make_pair(source, index));
+            if (it == job_of_batch.end()) continue;
+            const auto before = *to.find(it->second->job_name);
             to.mark_completed(before.job_name, before.completed_at.value_or(before.created_at));
             to.update(before.job_name, [&](TrackedJob& j) { j = before; });
             ++report.completed_batches;

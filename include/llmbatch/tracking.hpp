@@ -159,7 +159,7 @@ public:
     /// @throws DuplicateJobError when a pending job exists for the same source and batch index,
     ///         unless `force`.
     void add(TrackedJob job, bool force = false) {
-        check_job(job);
+        detail::check_tracked_job(job);
         detail::FileLock lock(tracking_file_);
         auto [doc, existing] = read_tracking_for_change();
         for (const auto& e : existing)
@@ -242,7 +242,7 @@ public:
         auto job = job_in(doc, job_name);
         change(job);
         if (job.job_name != job_name) throw detail::renamed(job_name, job.job_name);
-        check_job(job);
+        detail::check_tracked_job(job);
         store_job(job, doc["jobs"][job_name]);
         write(tracking_file_, doc);
     }
@@ -496,8 +496,6 @@ private:
 
 
     // ----- jobs -----
-
-    static void check_job(const TrackedJob& job) { detail::check_tracked_job(job); }
 
     [[nodiscard]] static std::optional<std::int64_t> sequence_of(const Ordered& raw) {
         const auto* seq = member_of(raw, "sequence");

@@ -26,6 +26,7 @@
 #include "llmbatch/job_store.hpp"
 
 #include "../support/temp_dir.hpp"
+#include "../support/tracked_jobs.hpp"
 
 namespace store_contract {
 
@@ -37,28 +38,9 @@ using llmbatch::TrackedJob;
 using llmbatch::TrackedStatus;
 using SysTime = std::chrono::system_clock::time_point;
 
-/// 2025-03-01T09:30:00Z plus `offset`.
-inline SysTime at(std::chrono::system_clock::duration offset = {}) {
-    using namespace std::chrono;
-    return sys_days{year{2025} / March / 1} + 9h + 30min + offset;
-}
-
-inline TrackedJob make_job(std::string name, std::string source = "History/gcse-history.md", std::int64_t index = 0,
-                           SysTime created = at()) {
-    TrackedJob job;
-    job.provider = "gemini";
-    job.job_name = std::move(name);
-    job.source = std::move(source);
-    job.batch_index = index;
-    job.created_at = created;
-    return job;
-}
-
-inline std::vector<std::string> names_of(const std::vector<TrackedJob>& jobs) {
-    std::vector<std::string> out;
-    for (const auto& j : jobs) out.push_back(j.job_name);
-    return out;
-}
+using llmbatch_test::at;
+using llmbatch_test::make_job;
+using llmbatch_test::names_of;
 
 /// Everything a store holds about `sources`, to check that a refused change changed nothing.
 template <class Store>

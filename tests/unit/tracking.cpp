@@ -6,6 +6,7 @@
 
 #include "../support/stress_child.hpp"
 #include "../support/temp_dir.hpp"
+#include "../support/tracked_jobs.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -41,6 +42,9 @@ using llmbatch::TrackedJob;
 using llmbatch::TrackedStatus;
 using llmbatch::TrackingFileError;
 using SysTime = std::chrono::system_clock::time_point;
+using llmbatch_test::at;
+using llmbatch_test::make_job;
+using llmbatch_test::names_of;
 
 namespace {
 
@@ -66,29 +70,6 @@ void write_plain(const fs::path& p, const std::string& text) { std::ofstream(p, 
 std::set<std::string> names_in(const fs::path& dir) {
     std::set<std::string> out;
     for (const auto& e : fs::directory_iterator(dir)) out.insert(e.path().filename().string());
-    return out;
-}
-
-/// 2025-03-01T09:30:00Z plus `offset`.
-SysTime at(std::chrono::system_clock::duration offset = {}) {
-    using namespace std::chrono;
-    return sys_days{year{2025} / March / 1} + 9h + 30min + offset;
-}
-
-TrackedJob make_job(std::string name, std::string source = "History/gcse-history.md", std::int64_t index = 0,
-                    SysTime created = at()) {
-    TrackedJob job;
-    job.provider = "gemini";
-    job.job_name = std::move(name);
-    job.source = std::move(source);
-    job.batch_index = index;
-    job.created_at = created;
-    return job;
-}
-
-std::vector<std::string> names_of(const std::vector<TrackedJob>& jobs) {
-    std::vector<std::string> out;
-    for (const auto& j : jobs) out.push_back(j.job_name);
     return out;
 }
 

@@ -184,20 +184,14 @@ public:
     std::vector<TrackedJob> claim_pending(const std::string& worker, std::chrono::milliseconds lease, int limit) {
         if (worker.empty()) throw InvalidArgument("A claiming worker needs a name.");
         if (lease.count() <= 0 || limit <= 0) throw InvalidArgument("A claim needs a positive lease and limit.");
-        std::vector<std::string> names;
-        db_.transaction([&] {
-            const auto r = db_.exec(
-                "UPDATE llmbatch_jobs SET claimed_by = $1, claim_expires = now() + $2::bigint * interval '1 millisecond' "
-                "WHERE sequence IN (SELECT sequence FROM llmbatch_jobs WHERE status = 'pending' AND "
-                "(claim_expires IS NULL OR claim_expires < now()) ORDER BY sequence LIMIT $3::bigint FOR UPDATE SKIP LOCKED) "
-                "RETURNING job_name",
-                {worker, std::to_string(lease.count()), std::to_string(limit)});
-            for (int i = 0; i < r.rows(); ++i) names.push_back(r.text(i, 0));
-        });
-        std::vector<TrackedJob> out;
-        for (const auto& name : names)
-            if (auto job = find(name)) out.push_back(std::move(*job));
-        return out;
+        // One statement claims the jobs and returns them (in creation order).
+        return jobs_of(db_.exec(
+            fmt::format("WITH claimed AS (UPDATE llmbatch_jobs SET claimed_by = $1, claim_expires = now() + $2::bigint * "
+                        "interval '1 millisecond' WHERE sequence IN (SELECT sequence FROM llmbatch_jobs WHERE status = "
+                        "'pending' AND (claim_expires IS NULL OR claim_expires < now()) ORDER BY sequence LIMIT $3::bigint "
+                        "FOR UPDATE SKIP LOCKED) RETURNING sequence, {0}) SELECT {0} FROM claimed ORDER BY sequence",
+                        job_columns),
+            {worker, std::to_string(lease.count()), std::to_string(limit)}));
     }
 
     /// Gives back `worker`'s claim on `job_name` (no effect when it holds none).
@@ -217,7 +211,11 @@ private:
     }
 
     [[nodiscard]] std::vector<TrackedJob> select_jobs(const std::string& where, const std::vector<std::optional<std::string>>& args) const {
-        const auto r = db_.exec(fmt::format("SELECT {} FROM llmbatch_jobs {} ORDER BY sequence", job_columns, where), args);
+        return jobs_of(db_.exec(fmt::format("SELECT {} FROM llmbatch_jobs {} ORDER BY sequence", job_columns, where), args));
+    }
+
+    /// The jobs of a result whose columns are `job_columns`.
+    [[nodiscard]] std::vector<TrackedJob> jobs_of(const detail::PgResult& r) const {
         std::vector<TrackedJob> out;
         for (int i = 0; i < r.rows(); ++i) {
             detail::JobRow row{r.text(i, 0), r.text(i, 1), r.integer(i, 2), r.text(i, 3), r.text(i, 4), r.text(i, 5),
