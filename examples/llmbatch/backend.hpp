@@ -10,6 +10,7 @@
 #include <concepts>
 #include <cstdlib>
 #include <filesystem>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -22,6 +23,7 @@
 #include "llmbatch/detail/header_check.hpp"
 #include "llmbatch/model.hpp"
 #include "llmbatch/request.hpp"
+#include "llmbatch/retry.hpp"
 
 namespace llmbatch::cli {
 
@@ -71,7 +73,16 @@ struct BackendSettings {
     std::optional<std::filesystem::path> system_prompt{};
     /// `create --model NAME` for the target provider (empty: its default).
     std::string model{};
+    /// Told before every retry of a provider call (the tool says it on stderr).
+    std::function<void(const RetryNotice&)> on_retry{};
 };
+
+/// A retry as the tool says it on stderr, e.g.
+/// `openai: GET https://api.openai.com/v1/batches/b failed (HTTP 503); retrying in 1.2 s (attempt 2 of 5)`.
+[[nodiscard]] inline std::string retry_line(const RetryNotice& n) {
+    return fmt::format("{}: {} {} failed ({}); retrying in {:.1f} s (attempt {} of {})", n.provider, n.method, n.url,
+                       n.reason, static_cast<double>(n.wait.count()) / 1000.0, n.attempt + 1, n.max_attempts);
+}
 
 /// Requirements on a backend object `b`:
 /// 1. `b.configure(settings)` prepares the service for one command (it may read files and throw);
@@ -88,13 +99,14 @@ concept Backend = requires(B& b, const BackendSettings& settings) {
     { b.target_provider() } -> std::convertible_to<std::string>;
 };
 
-/// Sets the model and system prompt of a provider's `config` from the command's settings; the
-/// model only when `provider` is the one jobs go to.
+/// Sets the model, system prompt and retry notices of a provider's `config` from the command's
+/// settings; the model only when `provider` is the one jobs go to.
 /// @throws UsageError for an unreadable system prompt file.
 template <class Config>
 void apply_generation_settings(Config& config, const BackendSettings& settings, std::string_view provider,
                                std::string_view target) {
     config.generation.filter_json = true;
+    config.retry.on_retry = settings.on_retry;
     if (!settings.model.empty() && provider == target) config.generation.model = settings.model;
     if (settings.system_prompt) {
         try {

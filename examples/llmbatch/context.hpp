@@ -83,6 +83,7 @@ struct Context {
         s.tracking_file = common.tracking_file;
         s.emulator_state = common.emulator_state;
         s.base_url = common.base_url;
+        s.on_retry = [this](const RetryNotice& notice) { err << retry_line(notice) << '\n'; };
         if (!common.provider.empty()) s.provider = common.provider;  // --provider wins
         backend.configure(s);
     }

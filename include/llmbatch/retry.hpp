@@ -21,6 +21,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <random>
 #include <string>
@@ -31,6 +32,19 @@
 #include "llmbatch/http.hpp"
 
 namespace llmbatch {
+
+/// What `RetryPolicy::on_retry` is told before each wait: which call failed, how, and when it
+/// will be tried again. The URL is given without its query; a provider's session also removes its
+/// API key from `reason`.
+struct RetryNotice {
+    std::string provider{};             ///< set by the provider's session
+    std::string method{};
+    std::string url{};                  ///< without the query string
+    int attempt = 1;                    ///< the attempt that failed, counted from 1
+    int max_attempts = 1;
+    std::chrono::milliseconds wait{0};  ///< the wait before the next attempt
+    std::string reason{};               ///< `HTTP 503`, or what the transport said
+};
 
 /// How transient failures are retried.
 struct RetryPolicy {
@@ -49,6 +63,9 @@ struct RetryPolicy {
     bool retry_unsafe_creates = false;
     /// Seed of the jitter generator (fixed for reproducible schedules).
     std::uint64_t seed = 0x6c6c6d6261746368ULL;
+    /// Told before each wait for a retry (e.g. to say on a console what is being retried); empty:
+    /// retries are silent.
+    std::function<void(const RetryNotice&)> on_retry{};
 
     /// A policy that never retries.
     [[nodiscard]] static RetryPolicy none() {
@@ -153,6 +170,7 @@ template <class Send, Clock ClockT>
     const int attempts = std::max(policy.max_attempts, 1);
     for (int attempt = 1;; ++attempt) {
         std::optional<std::chrono::milliseconds> server_delay;
+        std::string reason;
         try {
             HttpResponse response = send(request);
             if (response.ok() || !rules.retryable(response) || attempt >= attempts) return response;
@@ -162,10 +180,12 @@ template <class Send, Clock ClockT>
             if (!safe) return response;
             server_delay = rules.server_delay(response, clock.utc_now());
             if (server_delay && *server_delay > policy.max_server_delay) return response;
+            reason = "HTTP " + std::to_string(response.status);
         } catch (const TransportError& e) {
             const bool safe = idempotency == Idempotency::idempotent || !e.request_may_have_been_sent() ||
                               policy.retry_unsafe_creates;
             if (!safe || attempt >= attempts) throw;
+            reason = e.what();
         }
         std::chrono::milliseconds wait;
         if (server_delay) {
@@ -174,6 +194,16 @@ template <class Send, Clock ClockT>
             const auto base = backoff_delay(policy, attempt);
             const double factor = 1.0 + std::clamp(policy.jitter, 0.0, 1.0) * unit(rng);
             wait = std::chrono::milliseconds(static_cast<std::int64_t>(static_cast<double>(base.count()) * factor));
+        }
+        if (policy.on_retry) {
+            RetryNotice notice;
+            notice.method = request.method;
+            notice.url = request.url.substr(0, request.url.find('?'));
+            notice.attempt = attempt;
+            notice.max_attempts = attempts;
+            notice.wait = wait;
+            notice.reason = std::move(reason);
+            policy.on_retry(notice);
         }
         clock.sleep_for(std::chrono::duration_cast<typename ClockT::duration>(wait));
     }

@@ -67,6 +67,37 @@ TEST_CASE("retry: exponential backoff schedule without jitter is exact") {
     CHECK(clock.sleeps() == as_durations({1000ms, 2000ms, 4000ms, 8000ms}));
 }
 
+TEST_CASE("retry: on_retry is told each retry before its wait, with the URL's query left out") {
+    ManualClock clock;
+    Script send{{503, -2, 200}};
+    std::vector<llmbatch::RetryNotice> told;
+    auto policy = no_jitter();
+    policy.on_retry = [&](const llmbatch::RetryNotice& n) {
+        CHECK(clock.sleeps().size() == told.size());  // before the wait
+        told.push_back(n);
+    };
+    const HttpRequest request{"GET", "https://api.example/v1/batches/b?key=secret-key", {}, {}};
+    const auto r = llmbatch::send_with_retries(send, request, policy, Idempotency::idempotent, clock);
+    CHECK(r.status == 200);
+    REQUIRE(told.size() == 2);
+    CHECK(told[0].method == "GET");
+    CHECK(told[0].url == "https://api.example/v1/batches/b");
+    CHECK(told[0].attempt == 1);
+    CHECK(told[0].max_attempts == 5);
+    CHECK(told[0].wait == 1000ms);
+    CHECK(told[0].reason == "HTTP 503");
+    CHECK(told[1].attempt == 2);
+    CHECK(told[1].wait == 2000ms);
+    CHECK(told[1].reason == "connection refused");
+
+    // No retry, no notice: a success, a non-retryable status, the last attempt.
+    told.clear();
+    Script once{{200, 400}};
+    (void)llmbatch::send_with_retries(once, request, policy, Idempotency::idempotent, clock);
+    (void)llmbatch::send_with_retries(once, request, policy, Idempotency::idempotent, clock);
+    CHECK(told.empty());
+}
+
 TEST_CASE("retry: the backoff is capped at max_backoff") {
     auto policy = no_jitter();
     policy.max_backoff = 3s;

@@ -162,7 +162,17 @@ private:
     template <class SendOnce>
     HttpResponse send(const HttpRequest& request, std::string_view what, Idempotency idempotency, SendOnce&& once) {
         try {
-            return send_with_retries(once, request, retry_, idempotency, clock_, Wire::retry_rules);
+            if (!retry_.on_retry) return send_with_retries(once, request, retry_, idempotency, clock_, Wire::retry_rules);
+            // The notice names the provider and never carries the key.
+            RetryPolicy policy = retry_;
+            policy.on_retry = [&](const RetryNotice& notice) {
+                RetryNotice told = notice;
+                told.provider = std::string(name);
+                told.url = redact(std::move(told.url));
+                told.reason = redact(std::move(told.reason));
+                retry_.on_retry(told);
+            };
+            return send_with_retries(once, request, policy, idempotency, clock_, Wire::retry_rules);
         } catch (const TransportError& e) {
             throw TransportError(fmt::format("{}: {}: {}", name, what, redact(e.what())), e.request_may_have_been_sent(),
                                  std::string(name));
