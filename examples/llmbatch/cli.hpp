@@ -5,7 +5,7 @@
 /// `out` and `err`, so tests capture it; the program's `main` (main.cpp) is a thin shell around it.
 ///
 /// Commands, one file each in commands/: `create` (and `create --resubmit-failed`), `fetch`,
-/// `list`, `cancel`, `refresh-errors`, `wait`, `copy` and `export`. The providers come from a `Backend`
+/// `list`, `cancel`, `refresh-errors`, `wait`, `show`, `export` and `copy`. The providers come from a `Backend`
 /// (backend.hpp): `EmulatorBackend` (the built-in emulators, their state kept in one file so a job
 /// created by one process is fetched by a later one) or, when built with libcurl
 /// (`LLMBATCH_HAVE_CURL`), `LiveBackend` (the providers' APIs).
@@ -41,6 +41,7 @@
 #include "commands/fetch.hpp"
 #include "commands/list.hpp"
 #include "commands/refresh_errors.hpp"
+#include "commands/show.hpp"
 #include "commands/wait.hpp"
 #include "context.hpp"
 #include "emulator_backend.hpp"
@@ -62,7 +63,7 @@ namespace detail {
 [[nodiscard]] inline const std::vector<CommandSpec>& commands() {
     static const std::vector<CommandSpec> specs = {create_spec(), fetch_spec(),          list_spec(),
                                                    cancel_spec(), refresh_errors_spec(), wait_spec(),
-                                                   copy_spec(),   export_spec()};
+                                                   show_spec(),   export_spec(),         copy_spec()};
     return specs;
 }
 
@@ -75,6 +76,7 @@ int run_command(std::string_view name, Context<B>& ctx) {
     if (name == "cancel") return cancel(ctx);
     if (name == "refresh-errors") return refresh_errors(ctx);
     if (name == "copy") return copy_store(ctx);
+    if (name == "show") return show(ctx);
     if (name == "export") return export_results_command(ctx);
     return wait(ctx);
 }

@@ -126,6 +126,14 @@ inline CLI::Option* declare(CLI::App& app, const OptionSpec& spec) {
     return fmt::format("option {} needs at least one value ({})", spec->name, spec->metavar);
 }
 
+/// The commands' names for messages: `create, fetch, ... or copy`.
+[[nodiscard]] inline std::string command_list(const std::vector<CommandSpec>& commands) {
+    std::string out;
+    for (std::size_t i = 0; i < commands.size(); ++i)
+        out += (i == 0 ? "" : i + 1 == commands.size() ? " or " : ", ") + std::string(commands[i].name);
+    return out;
+}
+
 /// The tool's message for the first argument nobody took: an unknown option or command, or a
 /// stray word.
 [[nodiscard]] inline std::string extra_message(const std::string& extra, const CommandSpec* command,
@@ -134,8 +142,8 @@ inline CLI::Option* declare(CLI::App& app, const OptionSpec& spec) {
     if (!command) {
         for (const auto& c : commands) names.push_back(c.name);
         if (extra.rfind("-", 0) != 0)
-            return fmt::format("unknown command '{}' (expected create, fetch, list, cancel, refresh-errors or wait){}",
-                               extra, did_you_mean(extra, names));
+            return fmt::format("unknown command '{}' (expected {}){}", extra, command_list(commands),
+                               did_you_mean(extra, names));
     }
     if (extra.rfind("-", 0) != 0) return fmt::format("unexpected argument '{}' for '{}'", extra, command->name);
     for (const auto& o : common_options) names.push_back(o.name);
@@ -174,7 +182,14 @@ inline CLI::Option* declare(CLI::App& app, const OptionSpec& spec) {
         for (const auto& spec : c.options) declared.emplace_back(&spec, declare(*sub, spec));
         subcommands.emplace_back(&c, sub);
     }
-    std::vector<std::string> reversed(args.rbegin(), args.rend());
+    // `show JOB...`: the words right after the command are its --job-names.
+    auto words = args;
+    if (line.command && line.command->name == "show") {
+        const auto at = std::find(words.begin(), words.end(), "show");
+        if (at != words.end() && at + 1 != words.end() && (at + 1)->rfind("-", 0) != 0)
+            words.insert(at + 1, "--job-names");
+    }
+    std::vector<std::string> reversed(words.rbegin(), words.rend());
     try {
         app.parse(reversed);
     } catch (const CLI::ArgumentMismatch& e) {
@@ -188,7 +203,7 @@ inline CLI::Option* declare(CLI::App& app, const OptionSpec& spec) {
         if (sub->parsed()) line.command = spec;
     if (const auto extras = app.remaining(true); !extras.empty())
         throw UsageError(extra_message(extras.front(), line.command, commands));
-    if (!line.command) throw UsageError("no command given (create, fetch, list, cancel, refresh-errors or wait)");
+    if (!line.command) throw UsageError(fmt::format("no command given ({})", command_list(commands)));
     for (const auto& [spec, option] : declared)
         if (option->count() > 0) line.options.set(spec->name, option->results());
     return line;

@@ -139,6 +139,20 @@ enum class ResultsLocation {
     url,      ///< at a URL (`BatchJob::results_ref`)
 };
 
+/// The outcome of a request the service returned nothing for, by how the job ended.
+[[nodiscard]] inline RequestOutcome missing_outcome(std::size_t index, std::string key, JobState state) {
+    RequestOutcome missing;
+    missing.index = index;
+    missing.key = std::move(key);
+    if (state == JobState::cancelled)
+        missing.error = ErrorStatus{0, "CANCELLED", "the job was cancelled before this request finished", nullptr};
+    else if (state == JobState::expired)
+        missing.error = ErrorStatus{0, "EXPIRED", "the job expired before this request finished", nullptr};
+    else
+        missing.error = ErrorStatus{0, "MISSING_RESULT", "the service returned no result for this request", nullptr};
+    return missing;
+}
+
 /// A batch job as last reported by its provider.
 struct BatchJob {
     using TimePoint = std::chrono::system_clock::time_point;

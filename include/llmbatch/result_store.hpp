@@ -196,6 +196,14 @@ public:
         return out;
     }
 
+    /// Calls `f(const Json& line)` with every line of the file of `source`, in file order, reading
+    /// the file in pieces (none when there is no file).
+    /// @throws ResultFileError for an unreadable line; FileError for I/O failures.
+    template <class F>
+    void for_each(const std::string& source, F&& f) const {
+        detail::for_each_result_line(path_for(source), [&](const Json& line, std::size_t) { f(line); });
+    }
+
     /// The request indices of `job_name`'s `error` lines in the file of `source`, ascending:
     /// feed them to `select_requests` to resubmit exactly the failures.
     [[nodiscard]] std::vector<std::size_t> failed_request_indices(const std::string& source,

@@ -80,6 +80,7 @@ struct FetchedJobReport {
     bool refetched = false;
     std::size_t saved = 0;         ///< result lines saved
     std::size_t failed_requests = 0;
+    TokenUsage usage{};            ///< tokens of the saved requests, when the provider reports them
     std::string saved_to{};        ///< where the results went (`SavedResults::where`), when saved
     std::string error{};           ///< what went wrong, if anything
 };
@@ -245,11 +246,23 @@ FetchReport fetch_tracked_jobs(Service& service, Store& tracker, Results& store,
         say(fmt::format("  Status: {}", status.state));
         const bool ended_early = status.state == JobState::cancelled || status.state == JobState::expired;
         const bool failed = status.state == JobState::failed || (status.state == JobState::succeeded && status.error);
+        const bool cancelled = status.state == JobState::cancelled;
         if (failed || (ended_early && status.results_location == ResultsLocation::none)) {
             const std::string message = status.error && !status.error->message.empty()
                                             ? status.error->message
                                             : fmt::format("state {}", status.state);
-            return job_failed("Batch job failed", message, status.state == JobState::cancelled);
+            if (failed || job.request_keys.empty() || saved_before) return job_failed("Batch job failed", message, cancelled);
+            // Ended before any request finished: every request is saved as CANCELLED / EXPIRED, so
+            // the results file tells what became of each and a resubmit can take them all.
+            const auto saved = store.save_streamed(job.source, job, job.provider, [&](const OutcomeSink& sink) {
+                for (std::size_t i = 0; i < job.request_keys.size(); ++i)
+                    sink(missing_outcome(i, job.request_keys[i], status.state));
+            });
+            r.saved = saved.saved;
+            r.failed_requests = saved.failed_indices.size();
+            r.saved_to = saved.where;
+            say(fmt::format("  Saved {} result(s) to {}", saved.saved, saved.where));
+            return job_failed(cancelled ? "Batch job cancelled" : "Batch job expired", message, cancelled);
         }
 
         // Results stream from the provider into the store; only once they are saved is the job
@@ -275,10 +288,10 @@ FetchReport fetch_tracked_jobs(Service& service, Store& tracker, Results& store,
         }
         r.saved = saved.saved;
         r.failed_requests = saved.failed_indices.size();
+        r.usage = saved.usage;
         r.saved_to = saved.where;
         say(fmt::format("  Saved {} result(s) to {}", saved.saved, saved.where));
         if (ended_early) {
-            const bool cancelled = status.state == JobState::cancelled;
             const std::string message = fmt::format(
                 "the job {} before finishing; the results of its finished requests were saved",
                 cancelled ? "was cancelled" : "expired");

@@ -1,14 +1,20 @@
 #pragma once
 /// @file commands/export.hpp
-/// `llmbatch export`: write the results that fetch workers saved in a PostgreSQL store
-/// (`fetch --results-in-store`) to the JSON Lines files under --output-dir.
+/// `llmbatch export`: the saved results as one CSV or JSON Lines table for spreadsheets and scripts
+/// (`--format`), or the results that fetch workers kept in a PostgreSQL store
+/// (`fetch --results-in-store`) written to the JSON Lines files under --output-dir.
 
+#include <filesystem>
+#include <fstream>
+#include <set>
 #include <string>
+#include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include "../context.hpp"
+#include "../results_table.hpp"
 #include "../store_spec.hpp"
 
 namespace llmbatch::cli::detail {
@@ -16,16 +22,70 @@ namespace llmbatch::cli::detail {
 /// `llmbatch export`: its options and help.
 [[nodiscard]] inline CommandSpec export_spec() {
     return {"export",
-            "export --store postgresql://... [--sources S...]",
-            "Write the results kept in a PostgreSQL store to the result files",
-            {{"--sources", Arity::many, "S...", "only these sources (default: every source in the store)"}},
-            "Writes <output-dir>/<source>.jsonl exactly as fetch writes it, each job's lines replacing\n"
-            "the lines that job already had there; other jobs' lines stay. Running it again changes\n"
-            "nothing."};
+            "export (--format csv|jsonl [--out FILE] [--all] | --store postgresql://...) [--sources S...]",
+            "Write saved results as a table, or the results kept in a PostgreSQL store to the result files",
+            {{"--format", Arity::one, "FORMAT", "csv or jsonl: one row per request (source, request_key, status, text, "
+                                                "job, batch_index, request_index, error_status, error_message)"},
+             {"--out", Arity::one, "FILE", "with --format: write the table to FILE instead of printing it"},
+             {"--all", Arity::flag, "", "with --format: every saved line; default: the newest outcome of each request "
+                                        "(a resubmitted request's new result)"},
+             {"--sources", Arity::many, "S...", "only these sources (default: every source of the tracked jobs, or "
+                                                "every source in the database)"}},
+            "With --format the table is read from the result files under --output-dir. Without it,\n"
+            "a PostgreSQL store's results are written to <output-dir>/<source>.jsonl exactly as fetch\n"
+            "writes them, each job's lines replacing the lines that job already had there; other jobs'\n"
+            "lines stay, and running it again changes nothing."};
+}
+
+/// `export --format`: the table of the result files.
+template <class B>
+int export_table(Context<B>& ctx, const std::string& format) {
+    TableOptions options;
+    if (format == "csv") options.format = TableOptions::Format::csv;
+    else if (format == "jsonl") options.format = TableOptions::Format::jsonl;
+    else throw UsageError(fmt::format("--format takes csv or jsonl (got '{}')", format));
+    options.every_line = ctx.args.flag("--all");
+    auto sources = ctx.args.values("--sources");
+    if (sources.empty()) {
+        std::set<std::string> seen;
+        for (const auto& job : ctx.tracker.jobs())
+            if (seen.insert(job.source).second) sources.push_back(job.source);
+    }
+    for (const auto& source : sources) {
+        try {
+            (void)ctx.store.path_for(source);
+        } catch (const InvalidArgument& e) {
+            throw UsageError(e.what());
+        }
+    }
+    const auto out_file = ctx.args.value("--out");
+    if (!out_file) {
+        write_results_table(ctx.store, sources, options, ctx.out);
+        return exit_success;
+    }
+    // Written beside the target and renamed over it: a failed export leaves no half table.
+    const std::filesystem::path target = *out_file;
+    const auto partial = std::filesystem::path(target.string() + ".partial");
+    std::size_t rows = 0;
+    {
+        std::ofstream file(partial, std::ios::binary | std::ios::trunc);
+        if (!file) throw FileError(fmt::format("cannot write '{}'", partial.string()), partial);
+        rows = write_results_table(ctx.store, sources, options, file);
+        file.flush();
+        if (!file) throw FileError(fmt::format("cannot write '{}'", partial.string()), partial);
+    }
+    std::filesystem::rename(partial, target);
+    ctx.say(fmt::format("Wrote {} row(s) of {} source(s) to {}", rows, sources.size(), target.string()));
+    if (ctx.common.json)
+        ctx.emit({{"command", "export"}, {"format", format}, {"path", target.string()}, {"rows", rows},
+                  {"sources", sources}});
+    return exit_success;
 }
 
 template <class B>
 int export_results_command(Context<B>& ctx) {
+    if (const auto format = ctx.args.value("--format")) return export_table(ctx, *format);
+    if (ctx.args.has("--out") || ctx.args.has("--all")) throw UsageError("--out and --all go with --format");
 #ifdef LLMBATCH_HAVE_LIBPQ
     if (ctx.common.store.kind == StoreSpec::Kind::postgresql) {
         const PostgresResultStore results(ctx.common.store.location);
@@ -50,8 +110,8 @@ int export_results_command(Context<B>& ctx) {
         return exit_success;
     }
 #endif
-    throw UsageError(fmt::format("export writes the results kept in a PostgreSQL store (--store postgresql://...); "
-                                 "{} keeps none",
+    throw UsageError(fmt::format("export needs --format csv|jsonl, or a PostgreSQL store (--store postgresql://...) "
+                                 "whose results it writes to files; {} keeps no results",
                                  ctx.tracker.description()));
 }
 

@@ -135,6 +135,7 @@ int fetch(Context<B>& ctx) {
                         {"refetched", r.refetched},
                         {"saved", r.saved},
                         {"failed_requests", r.failed_requests},
+                        {"usage", {{"input", r.usage.input}, {"output", r.usage.output}, {"thinking", r.usage.thinking}}},
                         {"saved_to", r.saved_to.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.saved_to)},
                         {"error", r.error.empty() ? nlohmann::ordered_json(nullptr) : nlohmann::ordered_json(r.error)}});
     }

@@ -131,6 +131,10 @@ inline void check_result_source(const std::string& source) {
                                                           : Ordered(err.details);
         line["error"] = std::move(e);
     }
+    if (outcome.usage)
+        line["usage"] = {{"input", outcome.usage->input},   {"output", outcome.usage->output},
+                         {"thinking", outcome.usage->thinking}, {"cached", outcome.usage->cached},
+                         {"total", outcome.usage->total}};
     return line.dump(-1, ' ', false, Ordered::error_handler_t::replace) + '\n';
 }
 

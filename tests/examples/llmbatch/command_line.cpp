@@ -15,8 +15,8 @@ TEST_CASE("a near-miss command or option gets a 'did you mean' hint") {
     World w;
     auto o = w.run({"fecth", "--check-all-pending"});
     CHECK(o.code == 2);
-    CHECK(contains(o.err, "Error: unknown command 'fecth' (expected create, fetch, list, cancel, refresh-errors or wait) "
-                          "(did you mean 'fetch'?)\n"));
+    CHECK(contains(o.err, "Error: unknown command 'fecth' (expected create, fetch, list, cancel, refresh-errors, "
+                          "wait, show, export or copy) (did you mean 'fetch'?)\n"));
     o = w.run({"fetch", "--check-all-pendng"});
     CHECK(o.code == 2);
     CHECK(contains(o.err, "Error: unknown option '--check-all-pendng' for 'fetch' (did you mean '--check-all-pending'?)\n"));

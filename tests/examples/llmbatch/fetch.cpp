@@ -220,6 +220,12 @@ TEST_CASE("a transient failure keeps a job pending until a later fetch completes
     CHECK(contains(o.out, summary_block({"Checked: 1", "Completed: 0", "Failed: 0", "Still pending: 1"})));
     CHECK(w.tracker().find(job)->status == TrackedStatus::pending);
     CHECK_FALSE(fs::exists(w.results_of("A/a.md")));
+    // Each retry is said on stderr as it happens: what failed, how, and when the next try is.
+    CHECK(contains(o.err, "gemini: GET https://generativelanguage.googleapis.com/v1beta/" + job +
+                              " failed (HTTP 503); retrying in "));
+    CHECK(contains(o.err, " s (attempt 2 of 5)\n"));
+    CHECK(contains(o.err, " s (attempt 5 of 5)\n"));
+    CHECK_FALSE(contains(o.err, "emulator-key"));
 
     o = w.run({"fetch", "--check-all-pending"});
     CHECK(o.code == 0);
@@ -246,8 +252,18 @@ TEST_CASE("failed, expired and cancelled jobs are recorded with their messages")
     auto o = w.run({"fetch", "--check-all-pending"});
     CHECK(o.code == 1);
     CHECK(contains(o.out, "Job " + a + " (A/a.md batch 0)\n  Status: FAILED\n  Error: Batch job failed - Internal error encountered.\n"));
-    CHECK(contains(o.out, "Job " + b + " (B/b.md batch 0)\n  Status: EXPIRED\n  Error: Batch job failed - "));
-    CHECK(contains(o.out, "Job " + c + " (C/c.md batch 0)\n  Status: CANCELLED\n"));
+    // Expired and cancelled before any request finished: each request is saved as such, and the
+    // job is reported as expired or cancelled.
+    CHECK(contains(o.out, "Job " + b + " (B/b.md batch 0)\n  Status: EXPIRED\n  Saved 2 result(s) to " +
+                              w.results_of("B/b.md").string() + "\n  Error: Batch job expired - "));
+    CHECK(contains(o.out, "Job " + c + " (C/c.md batch 0)\n  Status: CANCELLED\n  Saved 2 result(s) to " +
+                              w.results_of("C/c.md").string() + "\n  Error: Batch job cancelled - The batch was cancelled.\n"));
+    for (const auto& [source, word] : {std::pair{"B/b.md", "EXPIRED"}, std::pair{"C/c.md", "CANCELLED"}}) {
+        const auto lines = jsonl(w.results_of(source));
+        REQUIRE(lines.size() == 2);
+        for (const auto& line : lines) CHECK(line["error"]["status"] == word);
+    }
+    CHECK_FALSE(fs::exists(w.results_of("A/a.md")));
     CHECK(contains(o.out, summary_block({"Checked: 4", "Completed: 1", "Failed: 3", "Still pending: 0"})));
     const auto tracker = w.tracker();
     CHECK(tracker.find(a)->status == TrackedStatus::failed);
@@ -259,6 +275,13 @@ TEST_CASE("failed, expired and cancelled jobs are recorded with their messages")
     CHECK(tracker.find(d)->status == TrackedStatus::completed);
     // Nothing was marked completed for the failed batches.
     CHECK(tracker.completed_batches("A/a.md").empty());
+
+    SUBCASE("the requests of the cancelled job can be resubmitted") {
+        o = w.run({"create", "--resubmit-failed", c, "--prompts", p.string()});
+        CHECK(o.code == 0);
+        CHECK(contains(o.out, "Resubmitting 2 failed request(s) of " + c + " (C/c.md batch 0)...\n"));
+        CHECK(w.tracker().jobs().back().labels.at("resubmit_of") == c);
+    }
 
     SUBCASE("list shows them, with or without their errors") {
         o = w.run({"list"});

@@ -60,7 +60,7 @@ TEST_CASE("fetch --worker needs a store that can split the pending jobs") {
                               w.tracking_file().string()));
     r = w.run({"export"});
     CHECK(r.code == 2);
-    CHECK(contains(r.err, "export writes the results kept in a PostgreSQL store"));
+    CHECK(contains(r.err, "export needs --format csv|jsonl, or a PostgreSQL store"));
     CHECK(w.tracker().pending().size() == 1);
 }
 

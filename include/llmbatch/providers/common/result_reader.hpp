@@ -22,20 +22,6 @@
 
 namespace llmbatch {
 
-/// The outcome of a request the service returned nothing for, by how the job ended.
-[[nodiscard]] inline RequestOutcome missing_outcome(std::size_t index, std::string key, JobState state) {
-    RequestOutcome missing;
-    missing.index = index;
-    missing.key = std::move(key);
-    if (state == JobState::cancelled)
-        missing.error = ErrorStatus{0, "CANCELLED", "the job was cancelled before this request finished", nullptr};
-    else if (state == JobState::expired)
-        missing.error = ErrorStatus{0, "EXPIRED", "the job expired before this request finished", nullptr};
-    else
-        missing.error = ErrorStatus{0, "MISSING_RESULT", "the service returned no result for this request", nullptr};
-    return missing;
-}
-
 /// Throws `JobNotReady` (naming the job's state) unless `job` is finished.
 inline void require_finished(std::string_view provider, const BatchJob& job, const std::string& full) {
     if (!job.done)
