@@ -10,7 +10,7 @@
 /// - The **state file** lists, per source, the batch indices whose results are saved
 ///   (`completed_batches`). A batch-creating run skips those.
 ///
-/// Every change is a read-modify-write transaction under an advisory lock (`<file>.lock`) that
+/// Every change is a read-modify-write transaction under an advisory lock (`.<file>.lock`, hidden beside it) that
 /// re-reads the file inside the lock, so two processes never lose each other's updates, and every
 /// write replaces the file atomically, so a crash never leaves it half-written. A file that cannot
 /// be understood is reported (`TrackingFileError`) and never overwritten.
@@ -78,7 +78,7 @@ namespace llmbatch {
 /// at the top level, are kept when the file is rewritten. Files are created on the first change
 /// (with missing parent directories); a missing file reads as empty.
 ///
-/// Concurrency and crashes: each change locks `<file>.lock` (tracking before state when both are
+/// Concurrency and crashes: each change locks `.<file>.lock` (tracking before state when both are
 /// needed), re-reads and validates the file(s), then replaces them atomically; reads take no lock
 /// and see the last complete write. The change callback of `update` must not call into a tracker
 /// over the same files (the lock is not re-entrant).

@@ -173,10 +173,10 @@ TEST_SUITE("unit") {
         write_plain(dir.path / ".jobs.json.tmp.123.0.00000000000000ff.llmbatch-tmp", "half");
         write_plain(dir.path / ".jobs.json.tmp.456.7.abcdef0123456789.llmbatch-tmp", "half");
         write_plain(dir.path / ".other.json.tmp.1.0.00000000000000ff.llmbatch-tmp", "someone else's");
-        write_plain(dir.path / "jobs.json.lock", "");
+        write_plain(dir.path / ".jobs.json.lock", "");
         remove_stale_temporaries(target);
         CHECK(names_in(dir.path) == std::set<std::string>{"jobs.json", ".other.json.tmp.1.0.00000000000000ff.llmbatch-tmp",
-                                                          "jobs.json.lock"});
+                                                          ".jobs.json.lock"});
     }
 
     TEST_CASE("remove_stale_temporaries leaves files that only look like temporaries") {
@@ -199,10 +199,10 @@ TEST_SUITE("unit") {
         CHECK(names_in(dir.path) == expected);
     }
 
-    TEST_CASE("FileLock locks the sibling <path>.lock, not the data file, and releases it") {
+    TEST_CASE("FileLock locks the hidden sibling .<name>.lock, not the data file, and releases it") {
         TempDir dir;
         const auto target = dir.path / "sub" / "jobs.json";
-        const auto lock_file = dir.path / "sub" / "jobs.json.lock";
+        const auto lock_file = dir.path / "sub" / ".jobs.json.lock";
         {
             FileLock lock(target);
             CHECK(lock.owns_lock());
@@ -218,15 +218,15 @@ TEST_SUITE("unit") {
         TempDir dir;
         const auto target = dir.path / "jobs.json";
         write_plain(dir.path / "elsewhere", "not a lock");
-        fs::create_symlink(dir.path / "elsewhere", dir.path / "jobs.json.lock");
+        fs::create_symlink(dir.path / "elsewhere", dir.path / ".jobs.json.lock");
         try {
             FileLock lock(target);
             FAIL("expected FileError");
         } catch (const FileError& e) {
-            CHECK(e.path() == dir.path / "jobs.json.lock");
+            CHECK(e.path() == dir.path / ".jobs.json.lock");
             CHECK(std::string(e.what()).find("symbolic link") != std::string::npos);
         }
-        fs::create_symlink(dir.path / "missing", dir.path / "dangling.lock");
+        fs::create_symlink(dir.path / "missing", dir.path / ".dangling.lock");
         CHECK_THROWS_AS(FileLock(dir.path / "dangling"), FileError);
         CHECK_FALSE(fs::exists(dir.path / "missing"));
     }
@@ -242,9 +242,9 @@ TEST_SUITE("unit") {
             CHECK(second.owns_lock());
             outer.emplace(std::move(second));
         }
-        CHECK_FALSE(lock_is_free(dir.path / "f.lock"));
+        CHECK_FALSE(lock_is_free(dir.path / ".f.lock"));
         outer.reset();
-        CHECK(lock_is_free(dir.path / "f.lock"));
+        CHECK(lock_is_free(dir.path / ".f.lock"));
     }
 
     TEST_CASE("FileLock blocks a second locker until the first releases") {

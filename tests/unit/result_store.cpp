@@ -272,7 +272,7 @@ TEST_SUITE("unit") {
         (void)store.save("a/b.md", job_named("j"), results_of("j", {ok(0, 2)}));
         std::set<std::string> names;
         for (const auto& e : fs::directory_iterator(dir.path / "results" / "a")) names.insert(e.path().filename().string());
-        CHECK(names == std::set<std::string>{"b.md.jsonl", "b.md.jsonl.lock"});
+        CHECK(names == std::set<std::string>{"b.md.jsonl", ".b.md.jsonl.lock"});
         CHECK(store.load("a/b.md").at(0)["value"] == 2);
     }
 }

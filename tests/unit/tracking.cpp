@@ -397,7 +397,7 @@ TEST_SUITE("unit") {
         tracker.reset_to_pending("a");
         tracker.unmark_completed("s", 0);
         CHECK(names_in(dir.path) ==
-              std::set<std::string>{"batch_jobs.json", "batch_jobs.json.lock", "batch_state.json", "batch_state.json.lock"});
+              std::set<std::string>{"batch_jobs.json", ".batch_jobs.json.lock", "batch_state.json", ".batch_state.json.lock"});
     }
 
     TEST_CASE("a writer killed at random moments never loses a committed job nor corrupts the file") {

@@ -311,8 +311,9 @@ inline void remove_stale_temporaries(const std::filesystem::path& path) noexcept
 
 /// An exclusive advisory lock guarding the file `path`, held from construction to destruction.
 ///
-/// The lock is taken with `flock` on the sibling file `<path>.lock` (created when missing, never
-/// removed), not on `path` itself, since `atomic_write_file` replaces `path` by a new inode.
+/// The lock is taken with `flock` on the hidden sibling file `.<name>.lock` (created when missing,
+/// never removed, so that it stays out of the way of a directory listing), not on `path` itself,
+/// since `atomic_write_file` replaces `path` by a new inode.
 /// It excludes other processes and also other `FileLock` objects of the same process (each
 /// opens its own descriptor), so threads are serialised too. It is advisory: it guards only
 /// against writers that take the same lock. Taking a second lock on the same path in the same
@@ -330,9 +331,8 @@ inline void remove_stale_temporaries(const std::filesystem::path& path) noexcept
 /// @endcode
 class FileLock {
 public:
-    /// Blocks until the lock on `<path>.lock` is ours. Creates the parent directory if missing.
-    explicit FileLock(const std::filesystem::path& path) : lock_path_(path) {
-        lock_path_ += ".lock";
+    /// Blocks until the lock on `.<name>.lock` is ours. Creates the parent directory if missing.
+    explicit FileLock(const std::filesystem::path& path) : lock_path_(lock_file_of(path)) {
         file_io_impl::ensure_parent_directory(lock_path_);
         // Never through a symbolic link: the lock file is ours, not wherever a link points.
         fd_ = file_ops().open(lock_path_.c_str(), O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0666);
@@ -373,7 +373,12 @@ public:
     /// True while this object holds the lock (false once moved from).
     [[nodiscard]] bool owns_lock() const noexcept { return fd_ >= 0; }
 
-    /// The lock file, `<path>.lock`.
+    /// The lock file of `path`: `.<name>.lock` beside it.
+    [[nodiscard]] static std::filesystem::path lock_file_of(const std::filesystem::path& path) {
+        return path.parent_path() / fmt::format(".{}.lock", path.filename().string());
+    }
+
+    /// The lock file, `.<name>.lock`.
     [[nodiscard]] const std::filesystem::path& lock_path() const noexcept { return lock_path_; }
 
 private:
