@@ -12,6 +12,7 @@
 /// | `llmbatch/json_filter.hpp` | `filter_json`: lenient JSON extraction from model text          |
 /// | `llmbatch/providers/gemini.hpp` | `GeminiProvider<Transport, Clock>`                         |
 /// | `llmbatch/retry.hpp`       | `RetryPolicy`: retries of transient failures                    |
+/// | `llmbatch/progress.hpp`    | `TransferProgress`: how long uploads and downloads progress     |
 /// | `llmbatch/polling.hpp`     | `wait_for_job`: polling with backoff, jitter and a deadline     |
 /// | `llmbatch/service.hpp`     | `LLMService<Providers...>`                                      |
 ///
@@ -27,6 +28,7 @@
 #include "llmbatch/json_filter.hpp"
 #include "llmbatch/model.hpp"
 #include "llmbatch/polling.hpp"
+#include "llmbatch/progress.hpp"
 #include "llmbatch/providers/anthropic.hpp"
 #include "llmbatch/providers/gemini.hpp"
 #include "llmbatch/providers/mistral.hpp"

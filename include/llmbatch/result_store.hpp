@@ -19,6 +19,7 @@
 #include <concepts>
 #include <filesystem>
 #include <functional>
+#include <map>
 #include <set>
 #include <string>
 #include <string_view>
@@ -50,6 +51,7 @@ struct SavedResults {
     std::size_t saved = 0;                      ///< result lines written
     std::vector<std::size_t> failed_indices{};  ///< requests saved as errors, ascending
     TokenUsage usage{};                         ///< tokens of the saved requests, added up
+    std::map<std::string, TokenUsage> usage_by_model{};  ///< the same by the model that answered ("" unnamed)
 };
 
 namespace detail {
@@ -84,7 +86,7 @@ concept ResultSaver = requires(R& r, const std::string& source, const TrackedJob
 /// `status` is `ok` (with `value`, and `error` null) or `error` (with `error`, and `value`
 /// null); `error` also carries `details` when the provider gave some.
 ///
-/// Every save is a transaction under the file's lock (`<file>.lock`): a job's first save
+/// Every save is a transaction under the file's lock (`.<file>.lock`, hidden beside it): a job's first save
 /// appends, a refetch replaces the file atomically. Reads take no lock. Files of any size are
 /// read and written in pieces.
 class ResultStore {
@@ -143,7 +145,10 @@ public:
         produce(OutcomeSink([&](RequestOutcome&& outcome) {
             spill.put(outcome.index, detail::result_line(source, job, provider_name, outcome));
             if (!outcome.ok()) saved.failed_indices.push_back(outcome.index);
-            if (outcome.usage) saved.usage += *outcome.usage;
+            if (outcome.usage) {
+                saved.usage += *outcome.usage;
+                saved.usage_by_model[outcome.model] += *outcome.usage;
+            }
         }));
         saved.saved = spill.count();
         if (saved.saved == 0)

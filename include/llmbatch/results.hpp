@@ -68,6 +68,7 @@ struct RequestOutcome {
     std::optional<ErrorStatus> error;
     Json raw = nullptr;             ///< the response object when `value` was extracted from it, else null
     std::optional<TokenUsage> usage;  ///< tokens this request consumed, when reported
+    std::string model;              ///< the model that answered, as the response names it (empty: not named)
 
     [[nodiscard]] bool ok() const noexcept { return value.has_value(); }
 

@@ -27,6 +27,7 @@
 #include <chrono>
 #include <cmath>
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -81,6 +82,7 @@ struct FetchedJobReport {
     std::size_t saved = 0;         ///< result lines saved
     std::size_t failed_requests = 0;
     TokenUsage usage{};            ///< tokens of the saved requests, when the provider reports them
+    std::map<std::string, TokenUsage> usage_by_model{};  ///< the same by the model that answered
     std::string saved_to{};        ///< where the results went (`SavedResults::where`), when saved
     std::string error{};           ///< what went wrong, if anything
 };
@@ -289,6 +291,7 @@ FetchReport fetch_tracked_jobs(Service& service, Store& tracker, Results& store,
         r.saved = saved.saved;
         r.failed_requests = saved.failed_indices.size();
         r.usage = saved.usage;
+        r.usage_by_model = std::move(saved.usage_by_model);
         r.saved_to = saved.where;
         say(fmt::format("  Saved {} result(s) to {}", saved.saved, saved.where));
         if (ended_early) {

@@ -76,6 +76,7 @@ inline void check_result_source(const std::string& source) {
     refused.index = outcome.index;
     refused.key = outcome.key;
     refused.usage = outcome.usage;
+    refused.model = outcome.model;
     refused.error =
         ErrorStatus{0, "INVALID_JSON", fmt::format("the answer nests deeper than {} levels", max_json_depth), nullptr};
     return refused;
@@ -94,8 +95,10 @@ inline void check_result_source(const std::string& source) {
 /// The line saved for `outcome` of `job` (ending with a newline):
 /// @code
 /// {"job": ..., "provider": ..., "source": ..., "batch_index": ..., "request_index": ...,
-///  "request_key": ..., "labels": {...}, "status": "ok"|"error", "value": ..., "error": ...}
+///  "request_key": ..., "model": ..., "labels": {...}, "status": "ok"|"error", "value": ..., "error": ...,
+///  "usage": {...}}
 /// @endcode
+/// `model` (the model that answered) and `usage` (its tokens) only when the provider named them.
 [[nodiscard]] inline std::string result_line(const std::string& source, const TrackedJob& job,
                                              const std::string& provider, const RequestOutcome& outcome) {
     using Ordered = nlohmann::ordered_json;
@@ -111,6 +114,7 @@ inline void check_result_source(const std::string& source) {
     std::string key = outcome.key;
     if (outcome.index < job.request_keys.size()) key = job.request_keys[outcome.index];
     line["request_key"] = key;
+    if (!outcome.model.empty()) line["model"] = outcome.model;
     line["labels"] = Ordered::object();
     for (const auto& [k, v] : job.labels) line["labels"][k] = v;
     if (outcome.ok()) {

@@ -46,6 +46,7 @@
 #include "llmbatch/providers/common/result_reader.hpp"
 #include "llmbatch/providers/common/session.hpp"
 #include "llmbatch/request.hpp"
+#include "llmbatch/progress.hpp"
 #include "llmbatch/retry.hpp"
 
 namespace llmbatch {
@@ -85,6 +86,8 @@ struct AnthropicConfig {
     /// Page size of `list_batch_jobs` (1 to 1000; every page is fetched).
     int list_page_size = 100;
     RetryPolicy retry{};
+    /// Told how long uploads and results downloads progress (progress.hpp); empty: nobody.
+    TransferObserver on_transfer{};
     /// Batches with more requests, or a larger create body, are refused before anything is sent.
     std::size_t max_requests = api_max_requests;
     std::size_t max_request_bytes = api_max_request_bytes;
@@ -110,7 +113,7 @@ public:
           session_(config_.api_key, config_.retry,
                    AnthropicHeaderTransport<Transport>{std::move(transport), config_.anthropic_version,
                                                        config_.workspace_id, config_.auth},
-                   std::move(clock)) {}
+                   std::move(clock), config_.on_transfer) {}
 
     [[nodiscard]] bool is_available() const noexcept { return session_.has_key(); }
     [[nodiscard]] const AnthropicConfig& config() const noexcept { return config_; }

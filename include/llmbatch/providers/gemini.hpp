@@ -45,6 +45,7 @@
 #include "llmbatch/providers/gemini/files.hpp"
 #include "llmbatch/providers/gemini/results.hpp"
 #include "llmbatch/providers/gemini/wire.hpp"
+#include "llmbatch/progress.hpp"
 #include "llmbatch/retry.hpp"
 
 namespace llmbatch {
@@ -91,6 +92,8 @@ struct GeminiConfig {
     int list_page_size = 100;
     /// Retries of transient failures (see retry.hpp); `RetryPolicy::none()` disables them.
     RetryPolicy retry{};
+    /// Told how long uploads and results downloads progress (progress.hpp); empty: nobody.
+    TransferObserver on_transfer{};
 };
 
 namespace detail {
@@ -130,7 +133,7 @@ public:
 
     explicit GeminiProvider(GeminiConfig config = {}, Transport transport = Transport{}, ClockT clock = ClockT{})
         : config_(normalised(std::move(config))),
-          session_(config_.api_key, config_.retry, std::move(transport), std::move(clock)) {}
+          session_(config_.api_key, config_.retry, std::move(transport), std::move(clock), config_.on_transfer) {}
 
     /// True when an API key is configured.
     [[nodiscard]] bool is_available() const noexcept { return session_.has_key(); }

@@ -43,6 +43,7 @@
 #include "llmbatch/providers/common/session.hpp"
 #include "llmbatch/providers/mistral/wire.hpp"
 #include "llmbatch/providers/openai/files.hpp"
+#include "llmbatch/progress.hpp"
 #include "llmbatch/retry.hpp"
 
 namespace llmbatch {
@@ -79,6 +80,8 @@ struct MistralConfig {
     /// Page size of `list_batch_jobs` (every page is fetched).
     int list_page_size = 100;
     RetryPolicy retry{};
+    /// Told how long uploads and results downloads progress (progress.hpp); empty: nobody.
+    TransferObserver on_transfer{};
     /// Delete a job's uploaded input file once its results have been fetched.
     bool delete_input_files_after_fetch = false;
 };
@@ -99,7 +102,7 @@ public:
 
     explicit MistralProvider(MistralConfig config = {}, Transport transport = Transport{}, ClockT clock = ClockT{})
         : config_(normalised(std::move(config))),
-          session_(config_.api_key, config_.retry, std::move(transport), std::move(clock)) {}
+          session_(config_.api_key, config_.retry, std::move(transport), std::move(clock), config_.on_transfer) {}
 
     [[nodiscard]] bool is_available() const noexcept { return session_.has_key(); }
     [[nodiscard]] const MistralConfig& config() const noexcept { return config_; }

@@ -45,6 +45,7 @@
 #include "llmbatch/providers/common/session.hpp"
 #include "llmbatch/providers/openai/files.hpp"
 #include "llmbatch/providers/openai/wire.hpp"
+#include "llmbatch/progress.hpp"
 #include "llmbatch/retry.hpp"
 
 namespace llmbatch {
@@ -96,6 +97,8 @@ struct OpenAIConfig {
     int list_page_size = 100;
     /// Retries of transient failures (see retry.hpp); `RetryPolicy::none()` disables them.
     RetryPolicy retry{};
+    /// Told how long uploads and results downloads progress (progress.hpp); empty: nobody.
+    TransferObserver on_transfer{};
     /// Delete a job's input file once its results have been fetched.
     bool delete_input_files_after_fetch = false;
     std::size_t upload_part_bytes = default_upload_part_bytes;
@@ -128,7 +131,7 @@ public:
         : config_(normalised(std::move(config))),
           session_(config_.api_key, config_.retry,
                    OpenAIHeaderTransport<Transport>{std::move(transport), config_.organization, config_.project},
-                   std::move(clock)) {}
+                   std::move(clock), config_.on_transfer) {}
 
     [[nodiscard]] bool is_available() const noexcept { return session_.has_key(); }
     [[nodiscard]] const OpenAIConfig& config() const noexcept { return config_; }

@@ -123,7 +123,10 @@ public:
             if (outcome.index >= failed.size()) failed.resize(outcome.index + 1);
             failed[outcome.index] = !outcome.ok() || detail::is_too_deep(outcome);
             if (!outcome.ok()) saved.failed_indices.push_back(outcome.index);
-            if (outcome.usage) saved.usage += *outcome.usage;
+            if (outcome.usage) {
+                saved.usage += *outcome.usage;
+                saved.usage_by_model[outcome.model] += *outcome.usage;
+            }
         }));
         saved.saved = spill.count();
         if (saved.saved == 0)

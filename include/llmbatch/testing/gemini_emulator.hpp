@@ -151,6 +151,14 @@ public:
         state_->service.faults.fail_request(index, JobError{code, std::move(message), std::move(status)});
     }
 
+    /// Request `index` of the next job created (only that one) fails with this error.
+    void inject_next_job_request_error(std::size_t index, int code = 3,
+                                       std::string message = "Request contains an invalid argument.",
+                                       std::string status = "INVALID_ARGUMENT") {
+        std::lock_guard lock(state_->service.mutex);
+        state_->service.faults.fail_request_of_next_job(index, JobError{code, std::move(message), std::move(status)});
+    }
+
     /// The next job created ends `BATCH_STATE_FAILED` with this error when it would have succeeded.
     void fail_next_job(int code = 13, std::string message = "Internal error encountered.") {
         std::lock_guard lock(state_->service.mutex);

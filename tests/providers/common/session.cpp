@@ -5,6 +5,7 @@
 #include <doctest/doctest.h>
 
 #include <string>
+#include <vector>
 
 #include "llmbatch/testing/fake_transport.hpp"
 #include "llmbatch/testing/manual_clock.hpp"
@@ -153,6 +154,48 @@ TEST_CASE("session: downloads stream in pieces; a break after the first byte is 
                            [&](std::string_view piece) { got += piece; });
     CHECK(got == file.body);
     CHECK(t.call_count() == 4);
+}
+
+TEST_CASE("session: large downloads and uploads are reported to on_transfer; small ones and the key never") {
+    FakeTransport t;
+    HttpResponse file;
+    file.body = std::string(3 * 1024 * 1024, 'x');
+    file.headers.set("Content-Length", std::to_string(file.body.size()));
+    t.on("GET", "/file", file);
+    t.on("GET", "/small", HttpResponse{200, {}, "tiny"});
+    t.on("POST", "/jobs", json_response(200, {{"id", "j"}}));
+    t.stream_piece_bytes(1024 * 1024);
+    std::vector<llmbatch::TransferProgress> seen;
+    llmbatch::RetryPolicy retry;
+    Session session(key, retry, t, ManualClock{}, [&](const llmbatch::TransferProgress& p) { seen.push_back(p); });
+
+    std::size_t got = 0;
+    (void)session.download(HttpRequest{"GET", "https://api.test/file", {}, {}}, std::string("download for ") + key,
+                           [&](std::string_view piece) { got += piece.size(); });
+    REQUIRE(seen.size() == 4);  // three pieces, then the end
+    for (std::size_t i = 0; i < 3; ++i) {
+        CHECK(seen[i].provider == "toy");
+        CHECK(seen[i].direction == llmbatch::TransferProgress::Direction::download);
+        CHECK(seen[i].bytes == (i + 1) * 1024 * 1024);
+        CHECK(seen[i].total == file.body.size());
+        CHECK_FALSE(seen[i].finished);
+        CHECK(seen[i].what.find(key) == std::string::npos);
+    }
+    CHECK(seen[3].finished);
+    CHECK(seen[3].bytes == got);
+
+    seen.clear();
+    (void)session.download(HttpRequest{"GET", "https://api.test/small", {}, {}}, "download", [](std::string_view) {});
+    (void)session.call("POST", "https://api.test/jobs", "{}", "create");
+    CHECK(seen.empty());
+
+    const std::string big_body = "{\"requests\": \"" + std::string(2 * 1024 * 1024, 'r') + "\"}";
+    (void)session.call("POST", "https://api.test/jobs", big_body, "create batch job");
+    REQUIRE(seen.size() == 2);
+    CHECK(seen[0].direction == llmbatch::TransferProgress::Direction::upload);
+    CHECK(seen[0].bytes == big_body.size());
+    CHECK(seen[0].total == big_body.size());
+    CHECK(seen[1].finished);
 }
 
 TEST_CASE("session: a failed download reads the error body into the typed error") {

@@ -60,6 +60,22 @@ TEST_CASE("FaultPlan: per-request errors, omissions, order and the next job's fa
     CHECK_FALSE(plan.take_job_faults().out_of_order);
 }
 
+TEST_CASE("FaultPlan: request errors of the next job only are taken by that job, over the standing ones") {
+    FaultPlan plan;
+    plan.fail_request(1, JobError{3, "always", {}});
+    plan.fail_request_of_next_job(1, JobError{3, "once", {}});
+    plan.fail_request_of_next_job(2, JobError{3, "once", {}});
+    const Json saved = plan.to_json();
+    CHECK(FaultPlan::from_json(Json::parse(saved.dump())).to_json() == saved);  // kept in a state file
+    const auto first = plan.take_job_faults();
+    CHECK(first.request_error(1, plan)->message == "once");
+    CHECK(first.request_error(2, plan)->message == "once");
+    CHECK(first.request_error(0, plan) == nullptr);
+    const auto second = plan.take_job_faults();
+    CHECK(second.request_error(1, plan)->message == "always");
+    CHECK(second.request_error(2, plan) == nullptr);
+}
+
 TEST_CASE("FaultPlan: JSON round trip") {
     FaultPlan plan;
     plan.fail_request(4, JobError{3, "bad", {}});

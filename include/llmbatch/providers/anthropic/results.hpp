@@ -133,6 +133,7 @@ private:
                 return;
             }
             out.usage = anthropic_usage(*message);
+            out.model = detail::get_string(*message, "model");
             if (!json_wanted_) {
                 out.value = std::move(*message);
                 return;

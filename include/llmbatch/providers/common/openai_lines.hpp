@@ -164,6 +164,7 @@ private:
             return;
         }
         out.usage = chat_usage(*body);
+        out.model = detail::get_string(*body, "model");
         if (!json_wanted_) {
             out.value = std::move(*body);
             return;

@@ -20,9 +20,13 @@
 /// (404), `ProviderError` otherwise (its `retryable()` from the retry rules); `TransportError`
 /// naming the provider and the operation when the exchange itself failed.
 
+#include <charconv>
 #include <cstddef>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <utility>
 
 #include <fmt/format.h>
@@ -33,6 +37,7 @@
 #include "llmbatch/detail/json_util.hpp"
 #include "llmbatch/error.hpp"
 #include "llmbatch/http.hpp"
+#include "llmbatch/progress.hpp"
 #include "llmbatch/providers/common/credentials.hpp"
 #include "llmbatch/retry.hpp"
 #include "llmbatch/transport/streaming.hpp"
@@ -47,8 +52,10 @@ public:
     /// How much of an error body is kept for the error reader during a streamed download.
     static constexpr std::size_t max_error_body = 64 * 1024;
 
-    ProviderSession(std::string api_key, RetryPolicy retry, Transport transport, ClockT clock)
-        : redactor_(std::move(api_key)), retry_(retry), transport_(std::move(transport)), clock_(std::move(clock)) {}
+    ProviderSession(std::string api_key, RetryPolicy retry, Transport transport, ClockT clock,
+                    TransferObserver on_transfer = {})
+        : redactor_(std::move(api_key)), retry_(retry), transport_(std::move(transport)), clock_(std::move(clock)),
+          on_transfer_(std::move(on_transfer)) {}
 
     [[nodiscard]] bool has_key() const noexcept { return !redactor_.secret().empty(); }
     [[nodiscard]] Transport& transport() noexcept { return transport_; }
@@ -63,6 +70,23 @@ public:
         return job;
     }
     [[nodiscard]] const Redactor& redactor() const noexcept { return redactor_; }
+
+    /// A meter for one upload or download of this provider, reporting to its `on_transfer`.
+    [[nodiscard]] TransferMeter<ClockT> meter(TransferProgress::Direction direction, std::string what,
+                                              std::optional<std::uint64_t> total = {}) {
+        return TransferMeter<ClockT>(on_transfer_, clock_, name, direction, redact(std::move(what)), total);
+    }
+
+    /// `exchange` of a request whose body may be large (a job sent inline, an input file),
+    /// reported as an upload when it is.
+    HttpResponse upload(HttpRequest request, std::string_view what, Idempotency idempotency) {
+        auto m = meter(TransferProgress::Direction::upload, std::string(what), request.body.size());
+        const auto size = request.body.size();
+        HttpResponse response = exchange(std::move(request), what, idempotency);
+        m.add(size);
+        m.finish();
+        return response;
+    }
 
     /// Sends one authenticated request (a JSON `Content-Type` is added to a body that has none)
     /// and returns the successful response.
@@ -79,8 +103,9 @@ public:
     /// @throws ProviderError when the body is not JSON.
     Json call(std::string method, std::string url, std::string body, std::string_view what,
               Idempotency idempotency = Idempotency::idempotent) {
+        // A large body (a job sent inline) is reported as an upload.
         const HttpResponse response =
-            exchange(HttpRequest{std::move(method), std::move(url), {}, std::move(body)}, what, idempotency);
+            upload(HttpRequest{std::move(method), std::move(url), {}, std::move(body)}, what, idempotency);
         if (response.body.empty()) return Json::object();
         Json parsed = Json::parse(response.body, nullptr, false);
         if (parsed.is_discarded())
@@ -96,6 +121,7 @@ public:
     template <class OnChunk>
     HttpResponse download(HttpRequest request, std::string_view what, OnChunk&& on_chunk) {
         prepare(request);
+        auto m = meter(TransferProgress::Direction::download, std::string(what));
         if constexpr (StreamingHttpTransport<Transport>) {
             std::size_t delivered = 0;
             HttpResponse head = send(request, what, Idempotency::idempotent, [&](const HttpRequest& r) {
@@ -103,8 +129,10 @@ public:
                 try {
                     HttpResponse h = transport_.send(r, [&](const HttpResponse& part, std::string_view chunk) {
                         if (part.ok()) {
+                            if (delivered == 0) m.set_total(content_length(part));
                             delivered += chunk.size();
                             on_chunk(chunk);
+                            m.add(chunk.size());
                         } else if (error_body.size() < max_error_body) {
                             error_body.append(chunk.substr(0, max_error_body - error_body.size()));
                         }
@@ -120,10 +148,14 @@ public:
                 }
             });
             if (!head.ok()) throw_http_error(head, what);
+            m.finish();
             return head;
         } else {
             HttpResponse response = exchange(std::move(request), what);
+            m.set_total(response.body.size());
             if (!response.body.empty()) on_chunk(std::string_view(response.body));
+            m.add(response.body.size());
+            m.finish();
             response.body.clear();
             return response;
         }
@@ -153,6 +185,16 @@ public:
     }
 
 private:
+    /// The `Content-Length` of a response head, when it gives a number.
+    [[nodiscard]] static std::optional<std::uint64_t> content_length(const HttpResponse& head) {
+        const auto text = head.headers.get("content-length");
+        if (!text) return std::nullopt;
+        std::uint64_t n = 0;
+        const auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), n);
+        if (ec != std::errc{} || end != text->data() + text->size()) return std::nullopt;
+        return n;
+    }
+
     void prepare(HttpRequest& request) const {
         Wire::authenticate(request.headers, redactor_.secret());
         if (!request.body.empty() && !request.headers.contains("Content-Type"))
@@ -183,6 +225,7 @@ private:
     RetryPolicy retry_;
     [[no_unique_address]] Transport transport_;
     [[no_unique_address]] ClockT clock_;
+    TransferObserver on_transfer_;
 };
 
 }  // namespace llmbatch

@@ -21,6 +21,7 @@
 #include "llmbatch/error.hpp"
 #include "llmbatch/http.hpp"
 #include "llmbatch/model.hpp"
+#include "llmbatch/progress.hpp"
 #include "llmbatch/retry.hpp"
 
 namespace llmbatch {
@@ -86,6 +87,7 @@ public:
 
         std::string buffer;
         std::uint64_t offset = 0;
+        auto meter = session_.meter(TransferProgress::Direction::upload, what, size);
         for (;;) {
             const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(chunk_, size - offset));
             buffer.resize(n);
@@ -99,6 +101,7 @@ public:
             HttpResponse reply = session_.exchange(std::move(chunk), what);
             buffer = std::string();
             offset += n;
+            meter.add(n);
             const auto status = reply.headers.get("x-goog-upload-status").value_or("");
             if (last) {
                 if (status != "final" && !status.empty())
@@ -106,6 +109,7 @@ public:
                 const auto body = nlohmann::json::parse(reply.body, nullptr, false);
                 const auto* file = body.is_discarded() ? nullptr : detail::find(body, "file");
                 if (!file || !file->is_object()) throw Session::bad_reply(what, "the final reply holds no file");
+                meter.finish();
                 return detail::gemini_file_info(*file);
             }
             if (status != "active" && !status.empty())

@@ -191,6 +191,7 @@ private:
             return out;
         }
         out.usage = detail::gemini_usage(*response);
+        out.model = detail::get_string(*response, "modelVersion");
         if (!json_wanted) {
             out.value = std::move(*response);
             return out;

@@ -28,6 +28,7 @@
 #include "llmbatch/error.hpp"
 #include "llmbatch/http.hpp"
 #include "llmbatch/model.hpp"
+#include "llmbatch/progress.hpp"
 #include "llmbatch/providers/common/multipart.hpp"
 #include "llmbatch/providers/openai/wire.hpp"
 #include "llmbatch/retry.hpp"
@@ -72,7 +73,7 @@ public:
         for (const auto& [k, v] : options_.extra_fields) form.add_field(k, v);
         HttpRequest request{"POST", base_ + "/files", {}, form.to_string()};
         request.headers.set("Content-Type", form.content_type());
-        const HttpResponse reply = session_.exchange(std::move(request), what, Idempotency::not_idempotent);
+        const HttpResponse reply = session_.upload(std::move(request), what, Idempotency::not_idempotent);
         return file_of(reply.body, what);
     }
 
@@ -136,6 +137,7 @@ private:
         const std::string upload_id = detail::path_safe_id(detail::get_string(created, "id"), "an upload id");
         Json part_ids = Json::array();
         std::string buffer;
+        auto meter = session_.meter(TransferProgress::Direction::upload, what, size);
         for (std::uint64_t offset = 0; offset < size;) {
             const auto n = static_cast<std::size_t>(std::min<std::uint64_t>(options_.part_bytes, size - offset));
             buffer.resize(n);
@@ -155,11 +157,13 @@ private:
             if (part_id.empty()) throw Session::bad_reply(what, "a part reply holds no part id");
             part_ids.push_back(part_id);
             offset += n;
+            meter.add(n);
         }
         const Json done = session_.call("POST", base_ + "/uploads/" + upload_id + "/complete",
                                         Json{{"part_ids", std::move(part_ids)}}.dump(), what);
         const auto* file = detail::find(done, "file");
         if (!file || !file->is_object()) throw Session::bad_reply(what, "the completed upload holds no file");
+        meter.finish();
         return detail::openai_file_info(*file);
     }
 

@@ -246,7 +246,7 @@ private:
             const Json& r = requests_field[i];
             ChatItem item{r["custom_id"].get<std::string>(), 200, nullptr,
                           "req_" + derived_token(fmt::format("{}#{}", job.name, i), 24, lower_alnum)};
-            const JobError* error = faults.request_error(i);
+            const JobError* error = taken.request_error(i, faults);
             if (taken.fail_at_finish) {
                 item.status_code = 500;
                 item.body = {{"type", "api_error"}, {"message", taken.fail_at_finish->message}};

@@ -59,11 +59,18 @@ struct BodyTruncation {
     std::size_t keep_bytes = 0;
 };
 
+class FaultPlan;
+
 /// What a new job takes from the plan when it is created.
 struct JobFaults {
     bool out_of_order = false;
     bool echo_metadata = true;
     std::optional<JobError> fail_at_finish;
+    /// The request errors meant for this job only (`FaultPlan::fail_request_of_next_job`).
+    std::map<std::size_t, JobError> request_errors{};
+
+    /// The error of request `index` of this job: its own, else the one every new job takes from `plan`.
+    [[nodiscard]] const JobError* request_error(std::size_t index, const FaultPlan& plan) const;
 };
 
 /// The faults waiting for later calls and later jobs (see the file comment).
@@ -71,6 +78,8 @@ class FaultPlan {
 public:
     /// Request `index` of every job created afterwards fails with `error`.
     void fail_request(std::size_t index, JobError error) { request_errors_[index] = std::move(error); }
+    /// Request `index` of the next job created (only that one) fails with `error`.
+    void fail_request_of_next_job(std::size_t index, JobError error) { next_job_errors_[index] = std::move(error); }
     /// Request `index` of every job created afterwards is missing from the results.
     void omit_result(std::size_t index) { omitted_.insert(index); }
     /// Jobs created afterwards list their results in reverse order.
@@ -97,9 +106,10 @@ public:
     }
     /// Whether request `index` of a new job is omitted from its results.
     [[nodiscard]] bool omitted(std::size_t index) const { return omitted_.count(index) != 0; }
-    /// The faults a new job takes; the pending job failure is used up.
+    /// The faults a new job takes; the pending job failure and the next job's request errors are used up.
     [[nodiscard]] JobFaults take_job_faults() {
-        return JobFaults{out_of_order_, echo_metadata_, std::exchange(fail_next_job_, std::nullopt)};
+        return JobFaults{out_of_order_, echo_metadata_, std::exchange(fail_next_job_, std::nullopt),
+                         std::exchange(next_job_errors_, {})};
     }
     /// The HTTP error for this call, if one is waiting; uses it up.
     [[nodiscard]] std::optional<HttpFault> take_http_fault() {
@@ -126,6 +136,14 @@ public:
             j["requestErrors"].push_back(std::move(e));
         }
         if (fail_next_job_) j["failNextJob"] = fail_next_job_->to_json();
+        if (!next_job_errors_.empty()) {
+            j["nextJobRequestErrors"] = Json::array();
+            for (const auto& [index, error] : next_job_errors_) {
+                Json e = error.to_json();
+                e["index"] = index;
+                j["nextJobRequestErrors"].push_back(std::move(e));
+            }
+        }
         for (const auto& f : http_faults_) j["httpErrors"].push_back(f.to_json());
         if (!truncations_.empty()) {
             j["truncations"] = Json::array();
@@ -143,6 +161,8 @@ public:
         plan.out_of_order_ = j.value("outOfOrder", false);
         plan.echo_metadata_ = j.value("echoMetadata", true);
         if (j.contains("failNextJob")) plan.fail_next_job_ = JobError::from_json(j.at("failNextJob"));
+        for (const auto& e : j.value("nextJobRequestErrors", Json::array()))
+            plan.next_job_errors_[e.at("index").get<std::size_t>()] = JobError::from_json(e);
         for (const auto& f : j.value("httpErrors", Json::array())) plan.http_faults_.push_back(HttpFault::from_json(f));
         for (const auto& t : j.value("truncations", Json::array()))
             plan.truncations_.push_back(
@@ -156,8 +176,14 @@ private:
     bool out_of_order_ = false;
     bool echo_metadata_ = true;
     std::optional<JobError> fail_next_job_;
+    std::map<std::size_t, JobError> next_job_errors_;
     std::deque<HttpFault> http_faults_;
     std::deque<BodyTruncation> truncations_;
 };
+
+inline const JobError* JobFaults::request_error(std::size_t index, const FaultPlan& plan) const {
+    const auto it = request_errors.find(index);
+    return it != request_errors.end() ? &it->second : plan.request_error(index);
+}
 
 }  // namespace llmbatch::testing

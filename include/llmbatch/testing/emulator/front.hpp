@@ -78,6 +78,14 @@ public:
         state_->service.faults.fail_request(index, JobError{status_code, std::move(message), std::move(type)});
     }
 
+    /// Request `index` of the next job created (only that one) fails as `inject_request_error` says.
+    void inject_next_job_request_error(std::size_t index, int status_code = 400,
+                                       std::string message = "The request is invalid.",
+                                       std::string type = "invalid_request_error") {
+        std::lock_guard lock(state_->service.mutex);
+        state_->service.faults.fail_request_of_next_job(index, JobError{status_code, std::move(message), std::move(type)});
+    }
+
     /// Ends job `name` now as expired (its unfinished requests get `batch_expired` lines).
     /// @throws std::invalid_argument for an unknown job; std::logic_error for a finished one.
     void expire_job(const std::string& name) { end_job(name, JobPhase::expired, std::nullopt); }

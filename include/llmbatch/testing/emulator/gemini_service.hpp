@@ -264,7 +264,7 @@ private:
             GeminiItem item;
             if (file_name) item.key = lines[i].key;
             item.metadata = std::move(lines[i].metadata);
-            if (const JobError* error = faults.request_error(i)) item.error = *error;
+            if (const JobError* error = taken.request_error(i, faults)) item.error = *error;
             else item.response = generate_content_response(lines[i].request, answer_text(lines[i].request), model_id,
                                                            response_id_for(fmt::format("{}#{}", job.name, i)));
             item.omitted = faults.omitted(i);

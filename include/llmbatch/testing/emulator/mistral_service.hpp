@@ -303,7 +303,7 @@ private:
         } else {
             for (std::size_t i = 0; i < lines.size(); ++i) {
                 ChatItem item{lines[i].first, 200, nullptr, {}};
-                if (const JobError* error = faults.request_error(i)) {
+                if (const JobError* error = taken.request_error(i, faults)) {
                     item.status_code = error->code;
                     item.body = {{"object", "error"}, {"message", error->message},
                                  {"type", error->status.empty() ? "invalid_request_error" : error->status},

@@ -305,7 +305,7 @@ private:
             for (std::size_t i = 0; i < lines.size(); ++i) {
                 ChatItem item{lines[i].custom_id, 200, nullptr,
                               "req_" + derived_token(fmt::format("{}#req#{}", job.name, i), 32, "0123456789abcdef")};
-                if (const JobError* error = faults.request_error(i)) {
+                if (const JobError* error = taken.request_error(i, faults)) {
                     item.status_code = error->code;
                     item.body = {{"error", {{"message", error->message},
                                             {"type", error->status.empty() ? "invalid_request_error" : error->status},
