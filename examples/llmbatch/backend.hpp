@@ -8,6 +8,7 @@
 /// default: the first provider with a key when live, Gemini on the emulators).
 
 #include <concepts>
+#include <cstddef>
 #include <cstdlib>
 #include <filesystem>
 #include <functional>
@@ -15,6 +16,7 @@
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -22,6 +24,7 @@
 #include "llmbatch/error.hpp"
 #include "llmbatch/detail/header_check.hpp"
 #include "llmbatch/model.hpp"
+#include "llmbatch/progress.hpp"
 #include "llmbatch/request.hpp"
 #include "llmbatch/retry.hpp"
 
@@ -59,6 +62,18 @@ inline constexpr std::string_view provider_names[] = {"gemini", "openai", "mistr
     return upper + "_API_KEY";
 }
 
+/// Failures the built-in emulators inject, to try failure handling offline
+/// (`--emulator-fail-requests`, `--emulator-fail-job`, `--emulator-http-errors`). They are kept in
+/// the emulator state file until used, and the request and job failures hit only the next job.
+struct EmulatorFaults {
+    std::vector<std::size_t> failed_requests{};  ///< request indexes of the next job created that fail
+    bool fail_job = false;                       ///< the next job created fails as a whole
+    std::size_t http_errors = 0;                 ///< the next calls that get `http_status`
+    int http_status = 503;
+
+    [[nodiscard]] bool any() const noexcept { return !failed_requests.empty() || fail_job || http_errors > 0; }
+};
+
 /// What a backend is told before a subcommand talks to the provider.
 struct BackendSettings {
     std::filesystem::path tracking_file{};
@@ -75,6 +90,10 @@ struct BackendSettings {
     std::string model{};
     /// Told before every retry of a provider call (the tool says it on stderr).
     std::function<void(const RetryNotice&)> on_retry{};
+    /// Told how long uploads and results downloads progress (the tool shows it on stderr).
+    std::function<void(const TransferProgress&)> on_transfer{};
+    /// Failures the emulators inject (a live backend refuses any).
+    EmulatorFaults emulator_faults{};
 };
 
 /// A retry as the tool says it on stderr, e.g.
@@ -107,6 +126,7 @@ void apply_generation_settings(Config& config, const BackendSettings& settings, 
                                std::string_view target) {
     config.generation.filter_json = true;
     config.retry.on_retry = settings.on_retry;
+    config.on_transfer = settings.on_transfer;
     if (!settings.model.empty() && provider == target) config.generation.model = settings.model;
     if (settings.system_prompt) {
         try {

@@ -144,6 +144,7 @@ int run(const std::vector<std::string>& args, B& backend, std::ostream& out, std
         if (auto v = parsed.value("--base-url")) common.base_url = *v;
         if (auto v = parsed.value("--provider")) common.provider = checked_provider(*v);
         common.json = parsed.flag("--json");
+        common.emulator_faults = detail::emulator_faults(parsed);
         common.emulator_state = parsed.value("--emulator-state")
                                     .value_or(common.tracking_file.string() + ".emulator.json");
         for (const auto* p : {&common.tracking_file, &common.state_file, &common.output_dir, &common.emulator_state})

@@ -4,11 +4,13 @@
 /// results store, and the small pieces of output every command shares.
 
 #include <algorithm>
+#include <charconv>
 #include <csignal>
 #include <filesystem>
 #include <ostream>
 #include <string>
 #include <string_view>
+#include <system_error>
 #include <utility>
 #include <vector>
 
@@ -22,6 +24,7 @@
 
 #include "backend.hpp"
 #include "options.hpp"
+#include "progress_line.hpp"
 #include "store_spec.hpp"
 
 namespace llmbatch::cli {
@@ -31,6 +34,9 @@ struct RunOptions {
     /// `out` is a terminal: `wait` rewrites one progress line with `\r` instead of printing a
     /// line per change. The program's `main` passes `isatty(STDOUT_FILENO)`.
     bool out_is_terminal = false;
+    /// `err` is a terminal: a long upload or download rewrites one progress line there instead of
+    /// printing a line when it starts and one when it ends. `main` passes `isatty(STDERR_FILENO)`.
+    bool err_is_terminal = false;
     /// Set (by a signal handler) when the user pressed Ctrl-C: `wait` stops at its next check and
     /// says how to resume. Null: never.
     const volatile std::sig_atomic_t* interrupted = nullptr;
@@ -50,6 +56,7 @@ struct CommonOptions {
     std::string provider{};
     std::string base_url{};
     bool json = false;
+    EmulatorFaults emulator_faults{};
 };
 
 /// One command being run.
@@ -63,10 +70,11 @@ struct Context {
     const ParsedArgs& args;
     AnyJobStore tracker;
     ResultStore store;
+    ProgressLine progress;
 
     Context(B& b, std::ostream& o, std::ostream& e, const RunOptions& r, const CommonOptions& c, const ParsedArgs& a)
         : backend(b), out(o), err(e), run(r), common(c), args(a), tracker(open_store(c.store, c.state_file)),
-          store(c.output_dir) {}
+          store(c.output_dir), progress(e, r.err_is_terminal) {}
 
     /// A line of text output (nothing in JSON mode).
     void say(std::string_view line) {
@@ -83,7 +91,9 @@ struct Context {
         s.tracking_file = common.tracking_file;
         s.emulator_state = common.emulator_state;
         s.base_url = common.base_url;
+        s.emulator_faults = common.emulator_faults;
         s.on_retry = [this](const RetryNotice& notice) { err << retry_line(notice) << '\n'; };
+        s.on_transfer = [this](const TransferProgress& p) { progress(p); };
         if (!common.provider.empty()) s.provider = common.provider;  // --provider wins
         backend.configure(s);
     }
@@ -120,6 +130,40 @@ struct Context {
         return out_jobs;
     }
 };
+
+/// The emulator faults a command line asks for (see `EmulatorFaults`).
+/// @throws UsageError naming the option and the text it could not read.
+[[nodiscard]] inline EmulatorFaults emulator_faults(const ParsedArgs& args) {
+    EmulatorFaults faults;
+    const auto whole = [](std::string_view text, auto& out) {
+        const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+        return !text.empty() && ec == std::errc{} && ptr == text.data() + text.size();
+    };
+    if (const auto v = args.value("--emulator-fail-requests")) {
+        std::string_view rest = *v;
+        while (true) {
+            const auto comma = rest.find(',');
+            std::size_t index = 0;
+            if (!whole(rest.substr(0, comma), index))
+                throw UsageError(fmt::format("--emulator-fail-requests takes request indexes from 0, separated by "
+                                             "commas, e.g. 1,4 (got '{}')", *v));
+            faults.failed_requests.push_back(index);
+            if (comma == std::string_view::npos) break;
+            rest.remove_prefix(comma + 1);
+        }
+    }
+    faults.fail_job = args.flag("--emulator-fail-job");
+    if (const auto v = args.value("--emulator-http-errors")) {
+        const std::string_view text = *v;
+        const auto colon = text.find(':');
+        if (!whole(text.substr(0, colon), faults.http_errors) || faults.http_errors == 0 ||
+            (colon != std::string_view::npos &&
+             (!whole(text.substr(colon + 1), faults.http_status) || faults.http_status < 400 || faults.http_status > 599)))
+            throw UsageError(fmt::format("--emulator-http-errors takes a count of at least 1 and an optional HTTP "
+                                         "status from 400 to 599, e.g. 2 or 3:429 (got '{}')", text));
+    }
+    return faults;
+}
 
 [[nodiscard]] inline std::string frame(char c, std::size_t n) { return std::string(n, c); }
 

@@ -114,6 +114,7 @@ public:
         apply_generation_settings(openai, settings, "openai", target_);
         apply_generation_settings(mistral, settings, "mistral", target_);
         apply_generation_settings(anthropic, settings, "anthropic", target_);
+        inject(settings.emulator_faults);
         service_.emplace(Gemini(std::move(gemini), gemini_.transport(), clock_),
                          OpenAI(std::move(openai), openai_.transport(), clock_),
                          Mistral(std::move(mistral), mistral_.transport(), clock_),
@@ -141,6 +142,20 @@ public:
     }
 
 private:
+    /// Hands `faults` to the emulator of the provider jobs go to.
+    void inject(const EmulatorFaults& faults) {
+        if (!faults.any()) return;
+        const auto apply = [&](auto& emulator) {
+            for (const std::size_t i : faults.failed_requests) emulator.inject_next_job_request_error(i);
+            if (faults.http_errors > 0) emulator.inject_http_errors(faults.http_errors, faults.http_status, {}, {});
+            if (faults.fail_job) emulator.fail_next_job();
+        };
+        if (target_ == "openai") apply(openai_.emulator);
+        else if (target_ == "mistral") apply(mistral_.emulator);
+        else if (target_ == "anthropic") apply(anthropic_.emulator);
+        else apply(gemini_.emulator);
+    }
+
     EmulatorSlot<GeminiEmulator> gemini_;
     EmulatorSlot<OpenAIEmulator> openai_;
     EmulatorSlot<MistralEmulator> mistral_;

@@ -43,7 +43,11 @@ public:
         return "gemini";
     }
 
+    /// @throws UsageError for emulator faults (a live API injects none).
     void configure(const BackendSettings& settings) {
+        if (settings.emulator_faults.any())
+            throw UsageError("the --emulator-fail-* and --emulator-http-errors options need the built-in emulators "
+                             "(add --emulator, or unset the API keys)");
         target_ = settings.provider.empty() ? default_provider() : checked_provider(settings.provider);
         GeminiConfig gemini;
         OpenAIConfig openai;

@@ -39,6 +39,7 @@ int main(int argc, char** argv) {
     const std::vector<std::string> args(argv + 1, argv + argc);
     llmbatch::cli::RunOptions options;
     options.out_is_terminal = ::isatty(STDOUT_FILENO) == 1;
+    options.err_is_terminal = ::isatty(STDERR_FILENO) == 1;
     options.interrupted = &interrupted;
     std::signal(SIGINT, on_interrupt);
 

@@ -45,6 +45,11 @@ inline constexpr OptionSpec common_options[] = {
     {"--emulator-state", Arity::one, "PATH", "the emulators' jobs, one section per provider "
                                              "(default <tracking-file>.emulator.json)"},
     {"--base-url", Arity::one, "URL", "the API endpoint of --provider (e.g. an emulator_server)"},
+    {"--emulator-fail-requests", Arity::one, "I,J,...", "emulators only: these requests (request_index, from 0) of "
+                                                        "the next job created fail"},
+    {"--emulator-fail-job", Arity::flag, "", "emulators only: the next job created fails as a whole"},
+    {"--emulator-http-errors", Arity::one, "N[:STATUS]", "emulators only: the next N calls get HTTP STATUS "
+                                                         "(default 503) and are retried"},
 };
 
 /// One command: its name, usage line, one-line summary, options and the text after them in its help.

@@ -7,6 +7,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <exception>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -20,6 +21,7 @@
 #include "llmbatch/workflow.hpp"
 
 #include "../context.hpp"
+#include "../prices.hpp"
 
 namespace llmbatch::cli::detail {
 
@@ -37,7 +39,10 @@ namespace llmbatch::cli::detail {
                                                "back after it (default 10)"},
           {"--claim-size", Arity::one, "N", "with --worker: jobs claimed at a time (default 10)"},
           {"--results-in-store", Arity::flag, "", "save the results in the PostgreSQL store instead of --output-dir "
-                                                  "(write the files later with llmbatch export)"}},
+                                                  "(write the files later with llmbatch export)"},
+          {"--usage", Arity::flag, "", "after the summary, the tokens of the saved requests (always in --json)"},
+          {"--prices", Arity::one, "FILE", "with the tokens, what they cost at batch prices "
+                                           "(a JSON file of prices; see llmbatch show --help)"}},
          "Results are saved to <output-dir>/<source>.jsonl (a refetch replaces a job's lines); a job\n"
          "is marked completed only after its results are saved. A job that cannot be checked (network,\n"
          "quota, server error) stays pending. --refetch-hours cannot be combined with the other two.\n"
@@ -107,6 +112,8 @@ int fetch(Context<B>& ctx) {
     } else if (ctx.args.has("--lease-minutes") || ctx.args.has("--claim-size")) {
         throw UsageError("--lease-minutes and --claim-size go with --worker");
     }
+    std::optional<PriceList> prices;
+    if (const auto file = ctx.args.value("--prices")) prices = PriceList::load(*file);
     ctx.configure();
     bool spoke = false;
     const LineSink sink = [&](std::string_view line) {
@@ -122,6 +129,15 @@ int fetch(Context<B>& ctx) {
         if (!spoke) throw UsageError(e.what());  // a bad selection: nothing was changed
         throw;
     }
+    TokenUsage usage;
+    std::map<std::string, TokenUsage> by_model;
+    for (const auto& r : report.jobs) {
+        usage += r.usage;
+        for (const auto& [model, u] : r.usage_by_model) by_model[model] += u;
+    }
+    // The document's fetch output is kept as it is unless the tokens are asked for.
+    if (ctx.args.flag("--usage") || prices) ctx.say(tokens_line(usage));
+    if (prices) ctx.say(prices->describe(prices->estimate(by_model)));
     say_how_to_resubmit(ctx, report);
     bool trouble = report.summary.failed > 0;
     nlohmann::ordered_json jobs = nlohmann::ordered_json::array();
@@ -145,6 +161,8 @@ int fetch(Context<B>& ctx) {
                                        {"failed", report.summary.failed},
                                        {"still_pending", report.summary.still_pending}};
         if (report.summary.refetch_requested) summary["refetched"] = report.summary.refetched;
+        summary["usage"] = {{"input", usage.input}, {"output", usage.output}, {"thinking", usage.thinking}};
+        if (prices) summary["cost"] = prices->to_json(prices->estimate(by_model));
         ctx.emit({{"command", "fetch"}, {"summary", summary}, {"jobs", jobs}});
     }
     return trouble ? exit_failure : exit_success;

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <cstddef>
 #include <cstdint>
+#include <map>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -15,6 +17,7 @@
 #include "llmbatch/model.hpp"
 
 #include "../context.hpp"
+#include "../prices.hpp"
 #include "../results_table.hpp"
 
 namespace llmbatch::cli::detail {
@@ -25,9 +28,15 @@ namespace llmbatch::cli::detail {
             "show JOB... [--results K]",
             "Show a job: as tracked, at its provider now, and its saved results",
             {{"--job-names", Arity::many, "N...", "the jobs (the same as naming them right after show)"},
-             {"--results", Arity::one, "K", "how many saved results to print per job (default 10; 0: none)"}},
+             {"--results", Arity::one, "K", "how many saved results to print per job (default 10; 0: none)"},
+             {"--prices", Arity::one, "FILE", "estimate what the saved requests cost from these token prices"}},
             "The provider is asked for the job's state and request counts; when it cannot be reached\n"
-            "the tracked record and the saved results are still shown (exit code 1)."};
+            "the tracked record and the saved results are still shown (exit code 1).\n\n"
+            "A prices file (--prices, for show and fetch) is JSON: the listed price per million tokens of each\n"
+            "model; batch jobs cost half of it unless \"batch_discount\" says otherwise. A model is priced by\n"
+            "the longest name it starts with; thinking is priced as output unless given:\n"
+            "  {\"currency\": \"USD\", \"batch_discount\": 0.5, \"models\": {\"gemini-2.5-flash\":\n"
+            "    {\"input\": 0.30, \"output\": 2.50, \"thinking\": 2.50, \"cached_input\": 0.03}}}"};
 }
 
 /// The start of `text` on one line, at most `n` characters.
@@ -44,6 +53,8 @@ int show(Context<B>& ctx) {
     std::size_t limit = 10;
     if (const auto k = ctx.args.value("--results"))
         limit = *k == "0" ? 0 : positive_integer("--results", *k);
+    std::optional<PriceList> prices;
+    if (const auto file = ctx.args.value("--prices")) prices = PriceList::load(*file);
     ctx.configure();
     bool trouble = false;
     nlohmann::ordered_json docs = nlohmann::ordered_json::array();
@@ -80,6 +91,7 @@ int show(Context<B>& ctx) {
 
         std::size_t saved = 0, failed = 0;
         TokenUsage usage;
+        std::map<std::string, TokenUsage> by_model;
         nlohmann::ordered_json results = nlohmann::ordered_json::array();
         std::vector<std::string> printed;
         ctx.store.for_each(job.source, [&](const Json& line) {
@@ -87,10 +99,9 @@ int show(Context<B>& ctx) {
             ++saved;
             const auto row = table_row(line);  // source, key, status, text, job, batch, index, error status, message
             if (row[2] != "ok") ++failed;
-            if (const auto u = line.find("usage"); u != line.end() && u->is_object()) {
-                usage.input += u->value("input", std::int64_t{0});
-                usage.output += u->value("output", std::int64_t{0});
-                usage.thinking += u->value("thinking", std::int64_t{0});
+            if (const auto u = saved_usage(line)) {
+                usage += *u;
+                by_model[line.value("model", std::string())] += *u;
             }
             if (printed.size() >= limit) return;
             printed.push_back(row[2] == "ok"
@@ -104,14 +115,15 @@ int show(Context<B>& ctx) {
             ctx.say(fmt::format("  Saved results: {} line(s) in {}, {} failed", saved,
                                 ctx.store.path_for(job.source).string(), failed));
             if (usage.input + usage.output + usage.thinking > 0)
-                ctx.say(fmt::format("  Tokens: {} input, {} output, {} thinking", usage.input, usage.output,
-                                    usage.thinking));
+                ctx.say("  " + tokens_line(usage));
+            if (prices) ctx.say("  " + prices->describe(prices->estimate(by_model)));
             for (const auto& line : printed) ctx.say(line);
             if (saved > printed.size()) ctx.say(fmt::format("    ... and {} more", saved - printed.size()));
         }
         doc["saved_results"] = saved;
         doc["failed_results"] = failed;
         doc["usage"] = {{"input", usage.input}, {"output", usage.output}, {"thinking", usage.thinking}};
+        if (prices) doc["cost"] = prices->to_json(prices->estimate(by_model));
         doc["results"] = std::move(results);
         docs.push_back(std::move(doc));
     }
