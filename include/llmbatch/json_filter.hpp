@@ -122,8 +122,9 @@ private:
 /// The outcome of `structural_check`.
 struct StructuralCheck {
     enum Kind { complete, error, out_of_input } kind = complete;
-    std::size_t token = 0;    ///< for `error`: where the token that cannot be there starts
-    std::size_t scanned = 0;  ///< bytes examined
+    std::size_t token = 0;        ///< for `error`: where the token that cannot be there starts
+    std::size_t scanned = 0;      ///< bytes examined
+    bool trailing_comma = false;  ///< whether a trailing comma was dropped on the way
 };
 
 [[nodiscard]] constexpr bool is_hex_digit(char ch) noexcept {
@@ -141,8 +142,9 @@ struct StructuralCheck {
     frames.clear();
     Want want = Want::value;
     std::size_t i = p;
+    bool trailing_comma = false;
     const auto outcome = [&](StructuralCheck::Kind kind, std::size_t token) {
-        return StructuralCheck{kind, token, std::min(i, end) - p + 1};
+        return StructuralCheck{kind, token, std::min(i, end) - p + 1, trailing_comma};
     };
     const auto fail = [&](std::size_t token) { return outcome(StructuralCheck::error, token); };
     const auto out_of_input = [&] { return outcome(StructuralCheck::out_of_input, end); };
@@ -178,7 +180,9 @@ struct StructuralCheck {
                 continue;
             case Want::comma_or_close:
                 if (ch != ',') return fail(token);
-                if (!closer_follows(text.substr(0, end), i + 1))
+                if (closer_follows(text.substr(0, end), i + 1))
+                    trailing_comma = true;
+                else
                     want = frames.back() == '{' ? Want::key : Want::value;
                 ++i;
                 continue;
@@ -270,6 +274,75 @@ struct JsonSyntaxCheck {
     }
 };
 
+/// A SAX handler that builds the value as `Json::parse` does and, like `JsonSyntaxCheck`,
+/// remembers where an error was found: one pass both checks a candidate and reads it. Nesting
+/// is followed on a stack of its own, not by recursion.
+class JsonDomBuilder {
+public:
+    bool failed = false;
+    std::size_t error_position = 0;  ///< bytes read when the error was found (nlohmann's position)
+    Json value;                      ///< the value read, complete when the parse succeeded
+
+    bool null() { return put(nullptr); }
+    bool boolean(bool b) { return put(b); }
+    bool number_integer(Json::number_integer_t n) { return put(n); }
+    bool number_unsigned(Json::number_unsigned_t n) { return put(n); }
+    bool number_float(Json::number_float_t x, const Json::string_t&) { return put(x); }
+    bool string(Json::string_t& s) { return put(std::move(s)); }
+    bool binary(Json::binary_t& b) { return put(b); }
+    bool start_object(std::size_t) { return open(Json::value_t::object); }
+    bool key(Json::string_t& k) {
+        // As Json::parse: a repeated key keeps its place and takes the later value.
+        member_ = &(*open_.back())[std::move(k)];
+        return true;
+    }
+    bool end_object() { return close(); }
+    bool start_array(std::size_t) { return open(Json::value_t::array); }
+    bool end_array() { return close(); }
+    bool parse_error(std::size_t position, const std::string&, const Json::exception&) {
+        failed = true;
+        error_position = position;
+        return false;
+    }
+
+private:
+    /// Stores `v` where the next value goes: the root, the end of the open array, or the
+    /// member of the open object whose key was read last.
+    template <class V>
+    Json* place(V&& v) {
+        if (open_.empty()) {
+            value = Json(std::forward<V>(v));
+            return &value;
+        }
+        Json& parent = *open_.back();
+        if (parent.is_array()) {
+            parent.emplace_back(std::forward<V>(v));
+            return &parent.back();
+        }
+        *member_ = Json(std::forward<V>(v));
+        return member_;
+    }
+
+    template <class V>
+    bool put(V&& v) {
+        place(std::forward<V>(v));
+        return true;
+    }
+
+    bool open(Json::value_t type) {
+        open_.push_back(place(type));
+        return true;
+    }
+
+    bool close() {
+        open_.pop_back();
+        return true;
+    }
+
+    std::vector<Json*> open_;  // the arrays and objects being read, innermost last
+    Json* member_ = nullptr;
+};
+
 /// How much scanning and parsing one extraction may do before it gives up. Realistic text uses
 /// a few bytes of work per byte; only adversarial mixes of quotes, escapes and unbalanced
 /// brackets come near the limit.
@@ -343,16 +416,9 @@ public:
 
             const bool cut_off = c == unclosed;
             const std::size_t end = cut_off ? text_.size() : c + 1;
-            const auto [error_position, work] = check_syntax(p, end);
+            auto [error_position, work, value] = read_candidate(p, end);
             if (!budget_.spend(work)) return {JsonSearchStatus::exhausted, nullptr, p};
-            if (error_position == 0) {
-                const std::string_view span = text_.substr(0, end);
-                Json value = Json::parse(TrailingCommaReader(span, p), TrailingCommaReader(span, end),
-                                         nullptr, /*allow_exceptions=*/false);
-                if (!value.is_discarded()) return {JsonSearchStatus::found, std::move(value), p};
-                rejected_[p] = true;
-                continue;
-            }
+            if (error_position == 0) return {JsonSearchStatus::found, std::move(value), p};
             // A parser that read past the last byte ran out of input while everything so far
             // was valid: the value was cut off, and nothing inside it is a value of its own.
             if (cut_off && error_position > end - p) return {JsonSearchStatus::cut_off, nullptr, p};
@@ -416,23 +482,36 @@ private:
         return text_.size() - start;
     }
 
-    struct SyntaxCheck {
+    struct CandidateRead {
         std::size_t error_position = 0;  ///< 0: valid; else bytes read from `p` when the error was found
         std::size_t work = 0;            ///< bytes examined
+        Json value = nullptr;            ///< the value, when valid
     };
 
-    /// Whether `text_[p, end)` is one JSON value once trailing commas are dropped; if not, the
-    /// error position, one more than the span's length when the input ran out.
-    [[nodiscard]] SyntaxCheck check_syntax(std::size_t p, std::size_t end) {
+    /// Whether `text_[p, end)` is one JSON value once trailing commas are dropped, and that
+    /// value; if not, the error position, one more than the span's length when the input ran
+    /// out. A span the quick check finds complete is read into a value in the same pass that
+    /// checks it; one that runs out of input cannot be a value, and is only checked.
+    [[nodiscard]] CandidateRead read_candidate(std::size_t p, std::size_t end) {
         const StructuralCheck quick = structural_check(text_, p, end, frames_);
         if (quick.kind == StructuralCheck::error) return {quick.token - p + 1, quick.scanned};
 
         const std::string_view span = text_.substr(0, end);
-        JsonSyntaxCheck check;
-        const bool ok = Json::sax_parse(TrailingCommaReader(span, p), TrailingCommaReader(span, end), &check);
-        if (ok && !check.failed) return {0, quick.scanned + (end - p)};
-        const std::size_t position = check.error_position == 0 ? 1 : check.error_position;
-        return {position, quick.scanned + position};
+        const auto parse = [&](auto& handler) {
+            const bool ok = Json::sax_parse(TrailingCommaReader(span, p), TrailingCommaReader(span, end), &handler);
+            return ok && !handler.failed;
+        };
+        const auto failed = [&](std::size_t error_position) -> CandidateRead {
+            const std::size_t position = error_position == 0 ? 1 : error_position;
+            return {position, quick.scanned + position};
+        };
+        if (quick.kind == StructuralCheck::out_of_input) {
+            JsonSyntaxCheck check;
+            if (!parse(check)) return failed(check.error_position);
+        }
+        JsonDomBuilder read;
+        if (!parse(read)) return failed(read.error_position);
+        return {0, quick.scanned + (end - p), std::move(read.value)};
     }
 
     /// After the candidate at `p` failed to parse, with the error in the bytes before
@@ -545,14 +624,19 @@ struct CodeFence {
     return true;
 }
 
-/// Applies the rules documented at `filter_json` and says what they found.
-[[nodiscard]] inline JsonSearch search_json(std::string_view text) {
+/// `text` without a UTF-8 byte order mark at its start.
+[[nodiscard]] inline std::string_view without_bom(std::string_view text) noexcept {
     if (text.substr(0, utf8_bom.size()) == utf8_bom) text.remove_prefix(utf8_bom.size());
+    return text;
+}
+
+/// Applies rules 2 to 4 documented at `filter_json` to `text` (its byte order mark removed),
+/// whose code blocks are `fences`, and says what they found.
+[[nodiscard]] inline JsonSearch search_json_in(std::string_view text, const std::vector<CodeFence>& fences) {
     WorkBudget budget(text.size());
 
     FirstJsonValueSearch whole_text(text, budget);
     std::optional<JsonSearch> first_cut_off;
-    const std::vector<CodeFence> fences = find_code_fences(text);
     for (const bool json_tagged : {true, false}) {
         for (const CodeFence& fence : fences) {
             if (json_tagged ? !is_json_language(fence.language) : !fence.language.empty()) continue;
@@ -570,6 +654,62 @@ struct CodeFence {
     JsonSearch found = whole_text.run();
     if (found.status == JsonSearchStatus::none && first_cut_off) return *first_cut_off;
     return found;
+}
+
+/// Applies the rules documented at `filter_json` by the search alone and says what they found.
+[[nodiscard]] inline JsonSearch search_json(std::string_view text) {
+    text = without_bom(text);
+    return search_json_in(text, find_code_fences(text));
+}
+
+/// The value `text` is, when `text` is nothing but one JSON object or array (trailing commas
+/// dropped) with JSON whitespace around it; `base` is the offset of `text` in the text
+/// searched. One quick check, then one parse: with the text's own bytes when the check met no
+/// trailing comma, else as the search reads a candidate.
+[[nodiscard]] inline std::optional<JsonSearch> whole_json_value(std::string_view text, std::size_t base) {
+    std::size_t first = 0;
+    std::size_t last = text.size();
+    while (first < last && is_json_space(text[first])) ++first;
+    while (last > first && is_json_space(text[last - 1])) --last;
+    if (last - first < 2 || (text[first] != '{' && text[first] != '[')) return std::nullopt;
+    std::vector<char> frames;
+    const StructuralCheck quick = structural_check(text, first, last, frames);
+    if (quick.kind != StructuralCheck::complete) return std::nullopt;
+    if (!quick.trailing_comma) {
+        Json value = Json::parse(text.substr(first, last - first), nullptr, /*allow_exceptions=*/false);
+        if (value.is_discarded()) return std::nullopt;
+        return JsonSearch{JsonSearchStatus::found, std::move(value), base + first};
+    }
+    const std::string_view span = text.substr(0, last);
+    JsonDomBuilder read;
+    if (!Json::sax_parse(TrailingCommaReader(span, first), TrailingCommaReader(span, last), &read) || read.failed)
+        return std::nullopt;
+    return JsonSearch{JsonSearchStatus::found, std::move(read.value), base + first};
+}
+
+/// What `search_json` finds, with one parse in the common case. When the text, its byte order
+/// mark and surrounding whitespace aside, is one object or array (trailing commas dropped),
+/// the search would take it: it is the text's first candidate, and such a text has no line a
+/// code block could open with (every line starts outside strings, with whitespace or a JSON
+/// token). Likewise the value that is the whole content of the first block tagged `json` (or,
+/// with none, of the first block without an info string) is the first candidate the search
+/// tries. Otherwise the search runs, on the code blocks already found.
+[[nodiscard]] inline JsonSearch find_json(std::string_view text) {
+    text = without_bom(text);
+    if (std::optional<JsonSearch> whole = whole_json_value(text, 0)) return std::move(*whole);
+    const std::vector<CodeFence> fences = find_code_fences(text);
+    const auto tagged = std::find_if(fences.begin(), fences.end(),
+                                     [](const CodeFence& f) { return is_json_language(f.language); });
+    const auto first_tried = tagged != fences.end()
+                                 ? tagged
+                                 : std::find_if(fences.begin(), fences.end(),
+                                                [](const CodeFence& f) { return f.language.empty(); });
+    if (first_tried != fences.end()) {
+        const auto content_offset = static_cast<std::size_t>(first_tried->content.data() - text.data());
+        if (std::optional<JsonSearch> inside = whole_json_value(first_tried->content, content_offset))
+            return std::move(*inside);
+    }
+    return search_json_in(text, fences);
 }
 
 /// The start of `text`, at most `max_bytes` long (never splitting a UTF-8 sequence), quoted,
@@ -630,6 +770,14 @@ struct CodeFence {
     }
 }
 
+/// `filter_json` by the search alone, without the one-parse shortcut of `find_json`: the same
+/// value, or the same error, for every text (tests hold the two to that).
+[[nodiscard]] inline Json search_filter_json(std::string_view text) {
+    JsonSearch search = search_json(text);
+    if (search.status == JsonSearchStatus::found) return std::move(search.value);
+    throw JsonExtractionError(json_extraction_message(text, search));
+}
+
 }  // namespace detail
 
 /// Extracts the JSON object or array a model's answer holds, tolerating the usual wrapping.
@@ -663,10 +811,13 @@ struct CodeFence {
 ///    the text still is.
 /// 5. A scalar alone (`42`, `"text"`) is not an object or array and is never returned.
 ///
-/// Strings keep their bytes, so non-ASCII text is preserved. The search is linear in practice
-/// (one scan settles every bracket it meets); a work limit of about 32 bytes examined per byte
-/// of text stops adversarial inputs (escaped quotes in prose, among thousands of brackets),
-/// and extraction then fails.
+/// Strings keep their bytes, so non-ASCII text is preserved. A text that is nothing but one
+/// object or array (whitespace, a byte order mark and trailing commas aside), or whose first
+/// preferred block holds nothing else, is read with a single parse: it is the value rules 2
+/// and 3 would choose. The search of rules 2 to 4 runs only otherwise. It is linear in
+/// practice (one scan settles every bracket it meets); a work limit of about 32 bytes examined
+/// per byte of text stops adversarial inputs (escaped quotes in prose, among thousands of
+/// brackets), and extraction then fails.
 ///
 /// @throws JsonExtractionError (an `InvalidArgument`) when the text holds no complete object
 ///         or array, when the first one is cut off, or when the work limit is reached; the
@@ -678,7 +829,7 @@ struct CodeFence {
 /// // v == Json{{"key", "value"}}
 /// ```
 [[nodiscard]] inline Json filter_json(std::string_view text) {
-    detail::JsonSearch search = detail::search_json(text);
+    detail::JsonSearch search = detail::find_json(text);
     if (search.status == detail::JsonSearchStatus::found) return std::move(search.value);
     throw JsonExtractionError(detail::json_extraction_message(text, search));
 }
@@ -687,7 +838,7 @@ struct CodeFence {
 /// failure).
 [[nodiscard]] inline std::optional<Json> try_filter_json(std::string_view text) noexcept {
     try {
-        detail::JsonSearch search = detail::search_json(text);
+        detail::JsonSearch search = detail::find_json(text);
         if (search.status == detail::JsonSearchStatus::found) return std::optional<Json>(std::move(search.value));
     } catch (...) {
     }

@@ -4,10 +4,15 @@
 #include <doctest/doctest.h>
 
 #include <cstddef>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <type_traits>
+#include <utility>
+#include <vector>
 
 namespace tests_unit_json_filter {
 
@@ -37,6 +42,66 @@ std::string repeat(std::string_view piece, std::size_t times) {
     out.reserve(piece.size() * times);
     for (std::size_t i = 0; i < times; ++i) out += piece;
     return out;
+}
+
+// Whether `a` and `b` are the same value down to the type of every number and the order of
+// every object's keys (Json's == takes 1 and 1.0 as equal). Walks without recursion.
+bool same_json(const Json& a, const Json& b) {
+    std::vector<std::pair<const Json*, const Json*>> todo{{&a, &b}};
+    while (!todo.empty()) {
+        const auto [x, y] = todo.back();
+        todo.pop_back();
+        if (x->type() != y->type() || x->size() != y->size()) return false;
+        if (x->is_object()) {
+            for (auto i = x->begin(), j = y->begin(); i != x->end(); ++i, ++j) {
+                if (i.key() != j.key()) return false;
+                todo.emplace_back(&*i, &*j);
+            }
+        } else if (x->is_array()) {
+            for (std::size_t k = 0; k < x->size(); ++k) todo.emplace_back(&(*x)[k], &(*y)[k]);
+        } else if (*x != *y) {
+            return false;
+        }
+    }
+    return true;
+}
+
+// What an extraction gives: the value, or the message of its JsonExtractionError.
+struct Outcome {
+    std::optional<Json> value;
+    std::string error;
+};
+
+template <class F>
+Outcome outcome_of(F&& extract) {
+    try {
+        return {extract(), {}};
+    } catch (const JsonExtractionError& e) {
+        return {std::nullopt, e.what()};
+    }
+}
+
+// filter_json and try_filter_json give for `text` what the search alone gives: the same value
+// (types and key order included) or the same error message.
+void check_agrees_with_search(std::string_view text) {
+    INFO("text: ", llmbatch::detail::text_excerpt(text, 200));
+    const Outcome fast = outcome_of([&] { return filter_json(text); });
+    const Outcome searched = outcome_of([&] { return llmbatch::detail::search_filter_json(text); });
+    CHECK(fast.error == searched.error);
+    REQUIRE(fast.value.has_value() == searched.value.has_value());
+    if (fast.value) CHECK(same_json(*fast.value, *searched.value));
+    const std::optional<Json> tried = try_filter_json(text);
+    REQUIRE(tried.has_value() == fast.value.has_value());
+    if (tried) CHECK(same_json(*tried, *fast.value));
+}
+
+// The fuzz seeds of filter_json: the build names their folder, else it is found from this file.
+std::filesystem::path filter_json_corpus() {
+#ifdef LLMBATCH_FUZZ_CORPUS_DIR
+    return std::filesystem::path(LLMBATCH_FUZZ_CORPUS_DIR) / "filter_json";
+#else
+    return std::filesystem::path(__FILE__).parent_path().parent_path() / "fuzz" / "corpus" / "filter_json";
+#endif
 }
 
 
@@ -419,6 +484,92 @@ TEST_CASE("filter_json: an answer nested 100,000 levels deep is read and freed w
     const std::string text = std::string(100000, '[') + std::string(100000, ']');
     CHECK(filter_json(text).is_array());
     CHECK(llmbatch::try_filter_json(text).has_value());
+}
+
+TEST_CASE("filter_json: the one-parse shortcut takes only a text that is one object or array") {
+    using llmbatch::detail::whole_json_value;
+    CHECK(whole_json_value(R"({"a": 1})", 0).has_value());
+    CHECK(whole_json_value(" \r\n\t[1, {\"b\": []}] \n", 0).has_value());
+    CHECK(whole_json_value(" [1]", 5)->offset == 6);
+    CHECK_FALSE(whole_json_value("42", 0).has_value());
+    CHECK_FALSE(whole_json_value(R"("[1]")", 0).has_value());
+    CHECK(same_json(whole_json_value("{\"a\": [1, 2,],}", 0)->value, Json::parse(R"({"a": [1, 2]})")));
+    CHECK_FALSE(whole_json_value("[1,,]", 0).has_value());
+    CHECK_FALSE(whole_json_value("[,]", 0).has_value());
+    CHECK_FALSE(whole_json_value("[\"\xff\"]", 0).has_value());
+    CHECK_FALSE(whole_json_value("[1] [2]", 0).has_value());
+    CHECK_FALSE(whole_json_value("[1] and {\"a\": 2}", 0).has_value());
+    CHECK_FALSE(whole_json_value("\f[1]", 0).has_value());
+    CHECK_FALSE(whole_json_value("", 0).has_value());
+}
+
+TEST_CASE("filter_json: the one-parse shortcut agrees with the search on tricky texts") {
+    SUBCASE("texts on the edges of the shortcut") {
+        const std::string deep = std::string(600, '[') + "{\"a\": [1]}" + std::string(600, ']');
+        std::string big = "[";
+        for (int i = 0; i < 5000; ++i) big += fmt::format("{{\"i\": {}, \"s\": \"x]{{\\\"\"}},", i);
+        big.back() = ']';
+        const std::vector<std::string> texts = {
+            "", " ", "\n\n", "\xEF\xBB\xBF", "\xEF\xBB\xBF{}", "\xEF\xBB\xBF\xEF\xBB\xBF{}", "\xEF\xBB\xBF \n[1]\r\n",
+            "{}", "[]", " {} ", "[[]]", "{\"a\": {}}", "\f[1]", "[1]\f", "\v[1]",
+            std::string("[1]\0", 4), std::string("\0[1]", 4), std::string("[\"a\0b\"]", 7),
+            "42", " -1 ", "\"s\"", "\"[1]\"", "true", "null", "[1]]", "[[1]", "{\"a\": 1}}", "[1}", "{]", "[1] [2]",
+            "[1] and [2]", "{\"a\": 1} then {\"b\": 2}", "[1, 2,]", "{\"a\": 1,}", "[,]", "[1,,]",
+            "/* c */ [1]", "[1] // c", "[1 /* c */]", "{'a': 1}", "{\"a\": \"x\ty\"}", "{\"a\": \"line\nbreak\"}",
+            "[\"\xff\"]", "[\"\xff\"] [1]", "[\"\\ud800\"]", "[\"\\ud800\"] [1]", "[\"\\ud83d\\ude80\"]", "[1e400]",
+            "[1e400] [2]", "[1.0, 1, -0, -0.0, 18446744073709551615, 18446744073709551616, -9223372036854775808]",
+            "[-9223372036854775809, 1e5, 2E-3, 0.5, 1.5e300]", "{\"a\": 1, \"a\": [2], \"b\": {\"a\": 3, \"a\": 4}}",
+            "{\"z\": 1, \"a\": 2, \"m\": 3}", "[\"```\"]", "[\"```json\\n[2]\\n```\"]", "{\"a\": 1}\n```",
+            "[1]\n```json\n{\"a\": 1}\n```", "```json\n{\"a\": 1}\n```\n```json\n{\"b\": 2}\n```",
+            "```json\n[1,]\n```\n```json\n[2]\n```", "```json\n[1] [2]\n```", "```json\n[1]\n[2]\n```",
+            "```\n[0]\n```\nand\n```json\n{\"v\": 4}\n```", "```\n[0]\n```\nand\n```\n{\"v\": 4}\n```",
+            "````markdown\n```json\n[0]\n```\n````\nAnswer: {\"v\": 1}", "```json\n  [1]  \n```",
+            "   ```json\n[1]\n   ```", "```json\n[1]```", "```json\n[1]\n", "```json\n```", "```json\n\n```\n[3]",
+            "Use ```json {\"a\": 1}``` please", "```JSON title\n[1]\n```", "~~~json\n[1]\n~~~", "```jsonc\n[1]\n```",
+            "```json5\n[1,]\n```", "```json\n{\"a\": [1, 2 ,\n],\n}\n```", "{\"a\": [1, 2 ,\n],\n}", "[1,] [2]",
+            "```json\n// c\n[1]\n```", "```json\n[1] // c\n```", "```json\n42\n```\n[5]", "```json\n\"[1]\"\n```",
+            "```json\r\n{\"a\": 1}\r\n```\r\n", "```json\n{\"a\": [1, 2\n```\nFixed: {\"a\": [1, 2]}",
+            "```json\n[1, {\"a\": \n```\n```json\n[2]\n```", "```\n[1\n```\n```\n[2]\n```",
+            "```python\nx = [1]\n```\n{\"a\": 1}", "```python\n[1]\n```", "```json\n[\"\xff\"]\n```\n[6]",
+            "```json\n[1e400]\n```\n```json\n[7]\n```",
+            "```json\n{\"s\": \"\\u00e9\\n\"}\n```", "Voil\xC3\xA0 : {\"name\": \"Zo\xC3\xAB\"} \xE2\x9C\x93", deep,
+            "```json\n" + deep + "\n```", big, "Result:\n```json\n" + big + "\n```\nDone.", "Result: " + big + " done",
+        };
+        for (const std::string& text : texts) check_agrees_with_search(text);
+    }
+    SUBCASE("prefixes, values and suffixes combined") {
+        const std::vector<std::string> prefixes = {
+            "", " \n", "\xEF\xBB\xBF", "\xEF\xBB\xBF\xEF\xBB\xBF", "Here: ", "```json\n", "```\n", "```python\n", "[",
+            "{", "\"", "```json\nnot json\n```\n", "```json\n[1\n```\n", "[0]\n```json\n", "~~~\n",
+        };
+        const std::vector<std::string> values = {
+            "{}", "[]", "{\"a\": 1}", "[1, 2,]", "{\"a\": [1, {\"b\": null}],}", "42", "\"s\"", "[\"\\ud800\"]",
+            "[\"\xff\"]", "[1", "{\"a\": 1, \"a\": [2]}", "[1.0, 1, -0, 18446744073709551615, -9223372036854775808]",
+            "[1e400]", "{\"k\": \"```\\n```json\"}", "[\"a\\\"]\"]", "[\n1,\n2\n]",
+        };
+        const std::vector<std::string> suffixes = {
+            "", "\r\n", "\n```", "\n```\n", "\n```\n[2]", " [2]", "]", "}", " tail", "\n~~~",
+            "\n```\n```json\n{\"later\": true}\n```",
+        };
+        for (const std::string& prefix : prefixes)
+            for (const std::string& value : values)
+                for (const std::string& suffix : suffixes) check_agrees_with_search(prefix + value + suffix);
+    }
+}
+
+TEST_CASE("filter_json: the one-parse shortcut agrees with the search on the fuzz seeds") {
+    const std::filesystem::path corpus = filter_json_corpus();
+    INFO("seeds: ", corpus.string());
+    std::size_t seeds = 0;
+    for (const auto& entry : std::filesystem::directory_iterator(corpus)) {
+        if (!entry.is_regular_file()) continue;
+        std::ifstream in(entry.path(), std::ios::binary);
+        REQUIRE(in.is_open());
+        const std::string text{std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+        check_agrees_with_search(text);
+        ++seeds;
+    }
+    CHECK(seeds >= 8);
 }
 }  // TEST_SUITE("unit")
 
