@@ -140,6 +140,7 @@ struct CurlExchange {
 
     void on_body(std::string_view chunk) {
         if (sink == nullptr) {
+            if (body.empty()) reserve_body();
             body.append(chunk);
             return;
         }
@@ -149,6 +150,16 @@ struct CurlExchange {
             head_stale = false;
         }
         (*sink)(head, chunk);
+    }
+
+    /// Makes room for the whole body the server announced (`Content-Length`, up to 4 GiB), so a
+    /// large reply is not copied again each time the buffer grows.
+    void reserve_body() {
+        curl_off_t length = -1;
+        constexpr curl_off_t most = curl_off_t{1} << 32;
+        if (curl_easy_getinfo(handle, CURLINFO_CONTENT_LENGTH_DOWNLOAD_T, &length) == CURLE_OK && length > 0 &&
+            length <= most)
+            body.reserve(static_cast<std::size_t>(length));
     }
 
     static std::size_t header_callback(char* data, std::size_t size, std::size_t count, void* self) {
