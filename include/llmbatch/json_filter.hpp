@@ -19,6 +19,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "llmbatch/detail/fast_json.hpp"
 #include "llmbatch/error.hpp"
 #include "llmbatch/model.hpp"
 
@@ -676,7 +677,7 @@ struct CodeFence {
     const StructuralCheck quick = structural_check(text, first, last, frames);
     if (quick.kind != StructuralCheck::complete) return std::nullopt;
     if (!quick.trailing_comma) {
-        Json value = Json::parse(text.substr(first, last - first), nullptr, /*allow_exceptions=*/false);
+        Json value = parse_json(text.substr(first, last - first));
         if (value.is_discarded()) return std::nullopt;
         return JsonSearch{JsonSearchStatus::found, std::move(value), base + first};
     }

@@ -1,7 +1,9 @@
 // Fuzzes filter_json (the lenient extraction of JSON from model text) with the input as the text.
 // It either finds a value or throws JsonExtractionError; try_filter_json agrees with it, and so
 // does the search alone (detail::search_filter_json): the one-parse shortcut changes nothing.
+// And detail::parse_json (simdjson, when built with it) reads the text as nlohmann's parser does.
 #include "llmbatch/json_filter.hpp"
+#include "llmbatch/detail/fast_json.hpp"
 #include "llmbatch/detail/json_util.hpp"
 
 #include <cstddef>
@@ -51,5 +53,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     // The shortcut and the search alone agree: the same value, or the same error.
     if (found.error != searched.error || found.value.has_value() != searched.value.has_value()) std::abort();
     if (found.value && differ(*found.value, *searched.value)) std::abort();
+    // The fast parse and nlohmann's agree: both refuse the text, or give the same value and types.
+    const llmbatch::Json fast = llmbatch::detail::parse_json(text);
+    const llmbatch::Json plain = llmbatch::Json::parse(text, nullptr, false);
+    if (fast.is_discarded() != plain.is_discarded()) std::abort();
+    if (!fast.is_discarded() && differ(fast, plain)) std::abort();
     return 0;
 }

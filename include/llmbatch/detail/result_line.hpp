@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "llmbatch/detail/fast_json.hpp"
 #include "llmbatch/detail/json_util.hpp"
 #include "llmbatch/detail/spill_file.hpp"
 #include "llmbatch/error.hpp"
@@ -186,9 +187,9 @@ void for_each_raw_line(const std::filesystem::path& file, F&& f) {
 /// Parses line `number` of `file`.
 /// @throws ResultFileError when it is not a JSON object with a string "job".
 [[nodiscard]] inline Json parse_result_line(const std::filesystem::path& file, std::string_view text, std::size_t number) {
-    Json line;
-    try {
-        line = Json::parse(text);
+    Json line = parse_json(text);
+    if (line.is_discarded()) try {
+        line = Json::parse(text);  // throws, with the parser's message
     } catch (const Json::exception& e) {  // also numbers out of range, such as 1e999
         throw ResultFileError(fmt::format("Results file '{}', line {}, is not valid JSON ({}). The file was left "
                                           "unchanged; fix or move it.",

@@ -34,6 +34,7 @@
 
 #include <fmt/format.h>
 
+#include "llmbatch/detail/fast_json.hpp"
 #include "llmbatch/detail/result_line.hpp"
 #include "llmbatch/detail/spill_file.hpp"
 #include "llmbatch/error.hpp"
@@ -219,7 +220,7 @@ public:
     [[nodiscard]] std::vector<Json> load(const std::string& source) const {
         std::vector<Json> out;
         for_each_line(source, [&](const std::string& job, std::string_view line) {
-            auto parsed = Json::parse(line, nullptr, false);
+            auto parsed = detail::parse_json(line);
             if (parsed.is_discarded() || !parsed.is_object() || detail::nests_deeper_than(parsed, detail::max_json_depth + 2))
                 throw StoreError(fmt::format("Result store {} holds a line of job '{}' ({}) that is not a result line.",
                                              db_.name(), job, source),

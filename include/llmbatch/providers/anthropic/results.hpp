@@ -25,6 +25,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "llmbatch/detail/fast_json.hpp"
 #include "llmbatch/detail/json_util.hpp"
 #include "llmbatch/error.hpp"
 #include "llmbatch/json_filter.hpp"
@@ -96,7 +97,7 @@ private:
     }
 
     void read_line(std::string_view text, std::size_t number) {
-        Json line = Json::parse(text, nullptr, false);
+        Json line = detail::parse_json(text);
         if (line.is_discarded() || !line.is_object())
             throw join_.bad_reply(fmt::format("line {} is not a JSON object", number));
         const std::string id = detail::get_string(line, "custom_id");

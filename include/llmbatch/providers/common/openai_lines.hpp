@@ -26,6 +26,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "llmbatch/detail/fast_json.hpp"
 #include "llmbatch/detail/json_util.hpp"
 #include "llmbatch/error.hpp"
 #include "llmbatch/json_filter.hpp"
@@ -123,7 +124,7 @@ public:
 
 private:
     void read_line(std::string_view line, std::size_t number) {
-        Json parsed = Json::parse(line, nullptr, false);
+        Json parsed = detail::parse_json(line);
         if (parsed.is_discarded()) throw join_.bad_reply(fmt::format("line {} is not a JSON object", number));
         read_object(std::move(parsed), number);
     }

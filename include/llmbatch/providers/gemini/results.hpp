@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "llmbatch/detail/fast_json.hpp"
 #include "llmbatch/detail/json_util.hpp"
 #include "llmbatch/detail/time.hpp"
 #include "llmbatch/error.hpp"
@@ -159,7 +160,7 @@ public:
 
 private:
     void read_line(std::string_view line, std::size_t number) {
-        Json parsed = Json::parse(line, nullptr, false);
+        Json parsed = detail::parse_json(line);
         if (parsed.is_discarded() || !parsed.is_object())
             throw join_.bad_reply(fmt::format("line {} is not a JSON object", number));
         const std::string key = detail::get_string(parsed, "key");
