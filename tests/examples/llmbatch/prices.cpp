@@ -54,7 +54,8 @@ TEST_CASE("a prices file that cannot be used is refused, naming the file and the
         {R"({"models": {"m": {"input": 1}}})", R"(model "m" has no "output")"},
         {R"({"models": {"m": {"input": -1, "output": 1}}})", R"("input" of model "m" is not a number of at least 0)"},
         {R"({"batch_discount": 2, "models": {"m": {"input": 1, "output": 1}}})", "\"batch_discount\" is a fraction"}};
-    for (const auto& [text, message] : cases) {
+    for (const auto& [text_, message_] : cases) {
+        const std::string text = text_, message = message_;  // (a structured binding cannot be captured)
         CAPTURE(text);
         const auto file = w.write("p.json", text);
         try {
