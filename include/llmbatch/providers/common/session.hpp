@@ -80,8 +80,11 @@ public:
     /// `exchange` of a request whose body may be large (a job sent inline, an input file),
     /// reported as an upload when it is.
     HttpResponse upload(HttpRequest request, std::string_view what, Idempotency idempotency) {
-        auto m = meter(TransferProgress::Direction::upload, std::string(what), request.body.size());
         const auto size = request.body.size();
+        // Every call passes here: a small body, or nobody listening, costs no meter.
+        if (!on_transfer_ || size < TransferMeter<ClockT>::min_reported_bytes)
+            return exchange(std::move(request), what, idempotency);
+        auto m = meter(TransferProgress::Direction::upload, std::string(what), size);
         HttpResponse response = exchange(std::move(request), what, idempotency);
         m.add(size);
         m.finish();
