@@ -137,7 +137,8 @@ int fetch(Context<B>& ctx) {
     }
     // The document's fetch output is kept as it is unless the tokens are asked for.
     if (ctx.args.flag("--usage") || prices) ctx.say(tokens_line(usage));
-    if (prices) ctx.say(prices->describe(prices->estimate(by_model)));
+    const auto cost = prices ? std::optional(prices->estimate(by_model)) : std::nullopt;
+    if (cost) ctx.say(prices->describe(*cost));
     say_how_to_resubmit(ctx, report);
     bool trouble = report.summary.failed > 0;
     nlohmann::ordered_json jobs = nlohmann::ordered_json::array();
@@ -162,7 +163,7 @@ int fetch(Context<B>& ctx) {
                                        {"still_pending", report.summary.still_pending}};
         if (report.summary.refetch_requested) summary["refetched"] = report.summary.refetched;
         summary["usage"] = {{"input", usage.input}, {"output", usage.output}, {"thinking", usage.thinking}};
-        if (prices) summary["cost"] = prices->to_json(prices->estimate(by_model));
+        if (cost) summary["cost"] = prices->to_json(*cost);
         ctx.emit({{"command", "fetch"}, {"summary", summary}, {"jobs", jobs}});
     }
     return trouble ? exit_failure : exit_success;

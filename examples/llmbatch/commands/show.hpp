@@ -109,6 +109,7 @@ int show(Context<B>& ctx) {
                                   : fmt::format("    [{}] {}: {} {}", row[6], row[1], row[7], one_line(row[8], 100)));
             results.push_back(nlohmann::ordered_json::parse(line.dump()));
         });
+        const auto cost = prices ? std::optional(prices->estimate(by_model)) : std::nullopt;
         if (saved == 0) {
             ctx.say("  Saved results: none yet");
         } else {
@@ -116,14 +117,14 @@ int show(Context<B>& ctx) {
                                 ctx.store.path_for(job.source).string(), failed));
             if (usage.input + usage.output + usage.thinking > 0)
                 ctx.say("  " + tokens_line(usage));
-            if (prices) ctx.say("  " + prices->describe(prices->estimate(by_model)));
+            if (cost) ctx.say("  " + prices->describe(*cost));
             for (const auto& line : printed) ctx.say(line);
             if (saved > printed.size()) ctx.say(fmt::format("    ... and {} more", saved - printed.size()));
         }
         doc["saved_results"] = saved;
         doc["failed_results"] = failed;
         doc["usage"] = {{"input", usage.input}, {"output", usage.output}, {"thinking", usage.thinking}};
-        if (prices) doc["cost"] = prices->to_json(prices->estimate(by_model));
+        if (cost) doc["cost"] = prices->to_json(*cost);
         doc["results"] = std::move(results);
         docs.push_back(std::move(doc));
     }
