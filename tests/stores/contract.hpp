@@ -10,6 +10,7 @@
 
 #include <chrono>
 #include <cmath>
+#include <exception>
 #include <filesystem>
 #include <limits>
 #include <set>
@@ -29,6 +30,34 @@
 #include "../support/tracked_jobs.hpp"
 
 namespace store_contract {
+
+/// A thread whose exception is rethrown by `join` (where a plain thread would end the program),
+/// joined by its destructor when the test fails first.
+class Worker {
+public:
+    template <class F>
+    explicit Worker(F f)
+        : thread_([this, f = std::move(f)]() mutable {
+              try {
+                  f();
+              } catch (...) {
+                  error_ = std::current_exception();
+              }
+          }) {}
+    Worker(Worker&&) = delete;
+    Worker& operator=(Worker&&) = delete;
+    ~Worker() {
+        if (thread_.joinable()) thread_.join();
+    }
+    void join() {
+        thread_.join();
+        if (error_) std::rethrow_exception(error_);
+    }
+
+private:
+    std::exception_ptr error_;
+    std::thread thread_;
+};
 
 using namespace std::chrono_literals;
 using llmbatch::CreateIntent;
@@ -289,7 +318,7 @@ TEST_CASE_TEMPLATE_DEFINE("store: two handles changing one store at once lose no
             if (i % 3 == 0) store.mark_completed(name, at());
         }
     };
-    std::thread other(writer, 1);
+    Worker other([&] { writer(1); });
     writer(0);
     other.join();
     const auto store = F::open(dir.path);

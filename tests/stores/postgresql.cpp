@@ -7,12 +7,15 @@
 #include "contract.hpp"
 
 #include <atomic>
+#include <deque>
 #include <cstdlib>
 #include <functional>
+#include <latch>
 #include <map>
 #include <mutex>
 #include <set>
 #include <thread>
+#include <utility>
 
 namespace tests_stores_postgresql {
 
@@ -28,11 +31,16 @@ std::string server() {
 
 struct Postgres {
     using Store = llmbatch::PostgresJobStore;
-    /// The store in a schema named after `folder` (created when missing).
+    /// The store in a schema named after `folder` (created when missing). Handles opened at once
+    /// create the schema one at a time: two concurrent `CREATE SCHEMA IF NOT EXISTS` of one name
+    /// can both try to insert it, and one then fails.
     static Store open(const std::filesystem::path& folder) {
         const auto schema = fmt::format("s{}", std::hash<std::string>{}(folder.string()));
         llmbatch::detail::PgConnection admin(server());
-        admin.exec(fmt::format("CREATE SCHEMA IF NOT EXISTS {}", schema));
+        admin.transaction([&] {
+            admin.exec("SELECT pg_advisory_xact_lock(7346010453122011)");
+            admin.exec(fmt::format("CREATE SCHEMA IF NOT EXISTS {}", schema));
+        });
         return Store(fmt::format("{} options='-c search_path={}'", server(), schema));
     }
 };
@@ -60,10 +68,26 @@ TEST_CASE("postgresql store: workers claiming at once each get different jobs; a
     std::mutex mutex;
     std::map<std::string, std::string> claimed_by;
     std::atomic<int> twice{0};
+    // Every worker makes its first claim before any makes a second, so the jobs are spread
+    // whatever the threads' timing; a worker that fails still counts itself in.
+    std::latch first_claims(4);
+    struct CountIn {
+        std::latch& latch;
+        bool done = false;
+        void operator()() {
+            if (!std::exchange(done, true)) latch.count_down();
+        }
+        ~CountIn() { (*this)(); }
+    };
     auto worker = [&](const std::string& name) {
+        CountIn count_in{first_claims};
         auto store = Postgres::open(dir.path);
         for (;;) {
             const auto jobs = store.claim_pending(name, std::chrono::minutes(5), 7);
+            if (!count_in.done) {
+                count_in();
+                first_claims.wait();
+            }
             if (jobs.empty()) return;
             for (const auto& job : jobs) {
                 std::lock_guard lock(mutex);
@@ -71,14 +95,16 @@ TEST_CASE("postgresql store: workers claiming at once each get different jobs; a
             }
         }
     };
-    std::vector<std::thread> workers;
-    for (int w = 0; w < 4; ++w) workers.emplace_back(worker, fmt::format("worker-{}", w));
-    for (auto& t : workers) t.join();
+    {
+        std::deque<store_contract::Worker> workers;
+        for (int w = 0; w < 4; ++w) workers.emplace_back([&worker, w] { worker(fmt::format("worker-{}", w)); });
+        for (auto& t : workers) t.join();
+    }
     CHECK(claimed_by.size() == 200);
     CHECK(twice == 0);
     std::set<std::string> workers_used;
     for (const auto& [job, by] : claimed_by) workers_used.insert(by);
-    CHECK(workers_used.size() > 1);
+    CHECK(workers_used.size() == 4);
 
     auto store = Postgres::open(dir.path);
     CHECK(store.claim_pending("late", std::chrono::minutes(5), 10).empty());  // every job is held
