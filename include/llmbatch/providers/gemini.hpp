@@ -460,7 +460,8 @@ private:
     }
 
     [[nodiscard]] Json get_operation(const std::string& full) {
-        return session_.call("GET", api_url(full), {}, "get batch job " + full);
+        return session_.call("GET", api_url(full), {}, "get batch job " + full, Idempotency::idempotent,
+                             detail::parse_gemini_operation_text);
     }
 
     /// The `inlinedResponses` holder of an Operation (`Json` or `const Json`), if it has one.

@@ -53,6 +53,22 @@ TEST_CASE("gemini results: a job knows where its results are, its input file, it
           llmbatch::ResultsLocation::none);
 }
 
+TEST_CASE("gemini results: an Operation's second copy of inline results is not read; a sole copy is") {
+    const Json items = Json::array({keyed("0", text_response("{}"))});
+    Json both = operation("batches/j1", "BATCH_STATE_SUCCEEDED", 1, inlined(items));
+    both["metadata"]["output"] = inlined(items);
+    both["metadata"]["output"]["@type"] = "GenerateContentBatchOutput";
+    const Json read = llmbatch::detail::parse_gemini_operation_text(both.dump());
+    CHECK(read["response"] == both["response"]);
+    CHECK(read["metadata"]["output"] == Json{{"@type", "GenerateContentBatchOutput"}});
+    Json sole = both;
+    sole.erase("response");
+    CHECK(llmbatch::detail::parse_gemini_operation_text(sole.dump()) == sole);
+    const auto job = llmbatch::detail::parse_gemini_operation(llmbatch::detail::parse_gemini_operation_text(sole.dump()));
+    CHECK(job.results_location == llmbatch::ResultsLocation::inline_);
+    CHECK(llmbatch::detail::parse_gemini_operation_text("{\"name\": ").is_discarded());
+}
+
 TEST_CASE("gemini results: a results file streamed in tiny pieces is joined on key, in input order, with usage") {
     for (std::size_t piece : {1u, 7u, 64u, 0u}) {
         CAPTURE(piece);

@@ -34,6 +34,7 @@
 
 #include "llmbatch/clock.hpp"
 #include "llmbatch/concepts.hpp"
+#include "llmbatch/detail/fast_json.hpp"
 #include "llmbatch/detail/json_util.hpp"
 #include "llmbatch/error.hpp"
 #include "llmbatch/http.hpp"
@@ -106,11 +107,20 @@ public:
     /// @throws ProviderError when the body is not JSON.
     Json call(std::string method, std::string url, std::string body, std::string_view what,
               Idempotency idempotency = Idempotency::idempotent) {
+        return call(std::move(method), std::move(url), std::move(body), what, idempotency,
+                    [](std::string_view text) { return detail::parse_json(text); });
+    }
+
+    /// `call` with the reply parsed by `parse(std::string_view) -> Json` (a discarded value for
+    /// text that is not JSON).
+    template <class Parse>
+    Json call(std::string method, std::string url, std::string body, std::string_view what, Idempotency idempotency,
+              Parse&& parse) {
         // A large body (a job sent inline) is reported as an upload.
         const HttpResponse response =
             upload(HttpRequest{std::move(method), std::move(url), {}, std::move(body)}, what, idempotency);
         if (response.body.empty()) return Json::object();
-        Json parsed = Json::parse(response.body, nullptr, false);
+        Json parsed = std::forward<Parse>(parse)(std::string_view(response.body));
         if (parsed.is_discarded())
             throw bad_reply(what, fmt::format("the body is not JSON: {}", detail::excerpt(redact(response.body), 120)));
         return parsed;

@@ -4,6 +4,7 @@
 /// `BatchJob`) and `GeminiResultReader`, which turns inlined responses or a streamed responses
 /// file into `RequestOutcome`s in a sink, joined on each request's key.
 
+#include <array>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -51,6 +52,19 @@ namespace detail {
     if (open == std::string_view::npos) return {};
     const auto token = display.substr(open + 2, display.size() - open - 3);
     return client_token_valid(token) ? std::string(token) : std::string();
+}
+
+/// Where a finished inline job's Operation holds its results a second time (the first is
+/// `response.inlinedResponses`).
+inline constexpr std::array<std::string_view, 3> gemini_results_copy = {"metadata", "output", "inlinedResponses"};
+
+/// An Operation's text parsed as JSON (a discarded value when it is not), without the second
+/// copy of inline results when `response` holds them: that copy is neither built nor kept.
+[[nodiscard]] inline nlohmann::json parse_gemini_operation_text(std::string_view text) {
+    bool skipped = false;
+    nlohmann::json op = parse_json_without(text, gemini_results_copy, &skipped);
+    if (skipped && !find_path(op, {"response", "inlinedResponses"})) return parse_json(text);  // the only copy
+    return op;
 }
 
 /// Translates an Operation (from create, get or list) into a `BatchJob`; `raw` keeps it whole
