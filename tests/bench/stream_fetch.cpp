@@ -1,8 +1,10 @@
 // Streaming fetch benchmark, run by `meson test -C build --benchmark` (not part of the test suite):
-// a finished Gemini job whose results file is about 1 GB (LLMBATCH_BENCH_MB sets the size) is
-// served by the emulator over loopback in a separate process, then fetched through libcurl and
+// a finished Gemini job whose results file is about 500 MB (LLMBATCH_BENCH_MB sets the size) is
+// served by the emulator over loopback in a separate process. The file is first downloaded by
+// libcurl alone into nothing (as `curl -o /dev/null` would), then fetched through libcurl and
 // saved into a ResultStore by the library's streaming fetch (stream_batch_results into
-// save_streamed). It prints the throughput and this process's peak RSS, before and after. Given
+// save_streamed). It prints both times, their ratio, and this process's peak RSS before and
+// after. Given
 // the path of the llmbatch tool as its argument, it then has the tool create the same job and
 // `fetch` it, and prints the tool's peak RSS (from wait4).
 #include <llmbatch/providers/gemini.hpp>
@@ -11,6 +13,8 @@
 #include <llmbatch/testing/gemini_emulator.hpp>
 #include <llmbatch/testing/manual_clock.hpp>
 #include <llmbatch/transport/curl.hpp>
+
+#include <curl/curl.h>
 
 #include <chrono>
 #include <cstdio>
@@ -70,6 +74,25 @@ long peak_rss_kib() {
 }
 
 /// Runs `argv` with GEMINI_API_KEY set; returns its exit status and its peak RSS in KiB.
+/// Seconds libcurl alone takes to download `url` into nothing; `bytes` gets the size.
+double plain_download_seconds(const std::string& url, std::size_t& bytes) {
+    CURL* curl = curl_easy_init();
+    curl_slist* headers = curl_slist_append(nullptr, "x-goog-api-key: bench-key");
+    curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &bytes);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, +[](char*, std::size_t size, std::size_t n, void* counted) {
+        *static_cast<std::size_t*>(counted) += size * n;
+        return size * n;
+    });
+    const auto start = std::chrono::steady_clock::now();
+    const CURLcode rc = curl_easy_perform(curl);
+    const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    curl_slist_free_all(headers);
+    curl_easy_cleanup(curl);
+    return rc == CURLE_OK ? seconds : -1;
+}
+
 std::pair<int, long> run_tool(const std::vector<std::string>& argv) {
     std::fflush(stdout);
     const pid_t pid = ::fork();
@@ -93,7 +116,7 @@ std::pair<int, long> run_tool(const std::vector<std::string>& argv) {
 
 int main(int argc, char** argv) {
     const char* mb_env = std::getenv("LLMBATCH_BENCH_MB");
-    const std::size_t target_mb = mb_env ? std::strtoul(mb_env, nullptr, 10) : 1024;
+    const std::size_t target_mb = mb_env ? std::strtoul(mb_env, nullptr, 10) : 500;
     constexpr std::size_t answer_bytes = 10'000;
     const std::size_t requests = std::max<std::size_t>(1, target_mb * 1'000'000 / (answer_bytes + 400));
 
@@ -124,6 +147,9 @@ int main(int argc, char** argv) {
     llmbatch::GeminiProvider<llmbatch::CurlTransport> gemini(config, llmbatch::CurlTransport{});
     llmbatch::CurlTransport control;
     const auto status = gemini.get_batch_job(job);
+    std::size_t plain_bytes = 0;
+    const double plain_seconds = plain_download_seconds(
+        fmt::format("{}/download/v1beta/files/{}:download?alt=media", base, status.results_ref.substr(6)), plain_bytes);
     const long rss_before = peak_rss_kib();
 
     const auto dir = std::filesystem::temp_directory_path() / fmt::format("llmbatch-bench-{}", ::getpid());
@@ -147,6 +173,9 @@ int main(int argc, char** argv) {
     fmt::print("streaming fetch + save of {} requests ({:.0f} MB of answers, {:.0f} MB saved) over loopback:\n",
                saved.saved, static_cast<double>(bytes) / 1e6, static_cast<double>(file_bytes) / 1e6);
     fmt::print("  {:.2f} s, {:.1f} MB/s of answers\n", seconds, static_cast<double>(bytes) / 1e6 / seconds);
+    fmt::print("  libcurl alone downloads the {:.0f} MB file into nothing in {:.2f} s: the fetch and save take {:.2f}x "
+               "that (target: at most 2x)\n",
+               static_cast<double>(plain_bytes) / 1e6, plain_seconds, seconds / plain_seconds);
     fmt::print("  peak RSS: {:.1f} MiB before the fetch, {:.1f} MiB after ({:.1f} bytes per request above the "
                "start)\n",
                rss_before / 1024.0, rss_after / 1024.0,
