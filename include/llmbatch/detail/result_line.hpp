@@ -5,6 +5,7 @@
 /// store that writes it writes exactly what the JSON Lines files hold), and reading the lines of
 /// a results file back.
 
+#include <algorithm>
 #include <cstddef>
 #include <filesystem>
 #include <string>
@@ -88,6 +89,59 @@ inline void check_result_source(const std::string& source) {
     return nlohmann::ordered_json(text).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
+/// Appends `text` as `result_json_string` writes it: copied as it is between quotes when it is
+/// printable ASCII without `"` or `\` (most of what models write), else through nlohmann.
+inline void append_result_json_string(std::string& out, std::string_view text) {
+    bool plain = true;
+    for (std::size_t at = 0; plain && at < text.size(); at += 64) {  // blocks, so the test vectorises
+        const std::size_t end = std::min(text.size(), at + 64);
+        bool special = false;
+        for (std::size_t i = at; i < end; ++i) {
+            const auto c = static_cast<unsigned char>(text[i]);
+            special |= (c < 0x20) | (c >= 0x7F) | (c == '"') | (c == '\\');
+        }
+        plain = !special;
+    }
+    if (!plain) {
+        out += nlohmann::json(text).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+        return;
+    }
+    out += '"';
+    out += text;
+    out += '"';
+}
+
+/// Appends `value` as `nlohmann::ordered_json(value).dump(-1, ' ', false, replace)` writes it
+/// (keys in the order they iterate), without converting it first.
+inline void append_result_json(std::string& out, const nlohmann::json& value) {
+    switch (value.type()) {
+        case nlohmann::json::value_t::object: {
+            out += '{';
+            bool first = true;
+            for (const auto& [key, item] : value.get_ref<const nlohmann::json::object_t&>()) {
+                if (!std::exchange(first, false)) out += ',';
+                append_result_json_string(out, key);
+                out += ':';
+                append_result_json(out, item);
+            }
+            out += '}';
+            return;
+        }
+        case nlohmann::json::value_t::array: {
+            out += '[';
+            bool first = true;
+            for (const auto& item : value.get_ref<const nlohmann::json::array_t&>()) {
+                if (!std::exchange(first, false)) out += ',';
+                append_result_json(out, item);
+            }
+            out += ']';
+            return;
+        }
+        case nlohmann::json::value_t::string: append_result_json_string(out, value.get_ref<const std::string&>()); return;
+        default: out += value.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace); return;
+    }
+}
+
 /// How every line of `job_name` starts: `{"job":"<name>",`.
 [[nodiscard]] inline std::string result_line_prefix(const std::string& job_name) {
     return "{\"job\":" + result_json_string(job_name) + ",";
@@ -102,31 +156,58 @@ inline void check_result_source(const std::string& source) {
 /// `model` (the model that answered) and `usage` (its tokens) only when the provider named them.
 [[nodiscard]] inline std::string result_line(const std::string& source, const TrackedJob& job,
                                              const std::string& provider, const RequestOutcome& outcome) {
-    using Ordered = nlohmann::ordered_json;
     if (is_too_deep(outcome)) return result_line(source, job, provider, too_deep(outcome));
-    Ordered line;
-    line["job"] = job.job_name;
-    line["provider"] = provider;
-    line["source"] = source;
-    line["batch_index"] = job.batch_index;
-    line["request_index"] = outcome.index;
+    // Written straight into the text, in the order above (the value is most of the line).
+    std::string line;
+    line.reserve(256);
+    auto field = [&](std::string_view name) {
+        line += line.empty() ? "{\"" : ",\"";
+        line += name;
+        line += "\":";
+    };
+    field("job");
+    append_result_json_string(line, job.job_name);
+    field("provider");
+    append_result_json_string(line, provider);
+    field("source");
+    append_result_json_string(line, source);
+    field("batch_index");
+    line += fmt::format_int(job.batch_index).str();
+    field("request_index");
+    line += fmt::format_int(outcome.index).str();
     // The caller's key for the request (tracked with the job) wins over the provider's own key,
     // which only says where the request sat in the job.
-    std::string key = outcome.key;
-    if (outcome.index < job.request_keys.size()) key = job.request_keys[outcome.index];
-    line["request_key"] = key;
-    if (!outcome.model.empty()) line["model"] = outcome.model;
-    line["labels"] = Ordered::object();
-    for (const auto& [k, v] : job.labels) line["labels"][k] = v;
+    field("request_key");
+    append_result_json_string(line, outcome.index < job.request_keys.size() ? job.request_keys[outcome.index] : outcome.key);
+    if (!outcome.model.empty()) {
+        field("model");
+        append_result_json_string(line, outcome.model);
+    }
+    field("labels");
+    line += '{';
+    bool first = true;
+    for (const auto& [k, v] : job.labels) {
+        if (!std::exchange(first, false)) line += ',';
+        append_result_json_string(line, k);
+        line += ':';
+        append_result_json_string(line, v);
+    }
+    line += '}';
     if (outcome.ok()) {
-        line["status"] = "ok";
-        line["value"] = Ordered(*outcome.value);
-        line["error"] = nullptr;
+        field("status");
+        line += "\"ok\"";
+        field("value");
+        append_result_json(line, *outcome.value);
+        field("error");
+        line += "null";
     } else {
+        using Ordered = nlohmann::ordered_json;
         const ErrorStatus err = outcome.error.value_or(
             ErrorStatus{0, "", "The provider reported neither a value nor an error for this request.", nullptr});
-        line["status"] = "error";
-        line["value"] = nullptr;
+        field("status");
+        line += "\"error\"";
+        field("value");
+        line += "null";
         Ordered e;
         e["code"] = err.code;
         e["status"] = err.status;
@@ -134,13 +215,17 @@ inline void check_result_source(const std::string& source) {
         if (!err.details.is_null())
             e["details"] = nests_deeper_than(err.details) ? Ordered("(nested too deeply to be saved)")
                                                           : Ordered(err.details);
-        line["error"] = std::move(e);
+        field("error");
+        line += e.dump(-1, ' ', false, Ordered::error_handler_t::replace);
     }
-    if (outcome.usage)
-        line["usage"] = {{"input", outcome.usage->input},   {"output", outcome.usage->output},
-                         {"thinking", outcome.usage->thinking}, {"cached", outcome.usage->cached},
-                         {"total", outcome.usage->total}};
-    return line.dump(-1, ' ', false, Ordered::error_handler_t::replace) + '\n';
+    if (outcome.usage) {
+        const auto& u = *outcome.usage;
+        field("usage");
+        line += fmt::format(R"({{"input":{},"output":{},"thinking":{},"cached":{},"total":{}}})", u.input, u.output,
+                            u.thinking, u.cached, u.total);
+    }
+    line += "}\n";
+    return line;
 }
 
 // ----- reading results files -----
