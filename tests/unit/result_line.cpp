@@ -91,7 +91,9 @@ TEST_CASE("result_line: every value is written as the format defines it, byte fo
         if (i % 2) o.model = "gemini-2.5-flash";
         if (i % 3 == 0) o.usage = TokenUsage{10, 20, 3, 4, 33};
         CAPTURE(values[i].dump());
-        CHECK(llmbatch::detail::result_line("Maths/m.md", job, "gemini", o) == defined_line("Maths/m.md", job, "gemini", o));
+        const auto line = llmbatch::detail::result_line("Maths/m.md", job, "gemini", o);
+        CHECK(line == defined_line("Maths/m.md", job, "gemini", o));
+        CHECK(line.rfind(llmbatch::detail::result_line_prefix(job.job_name), 0) == 0);  // how the job's lines are found
     }
 
     RequestOutcome failed;

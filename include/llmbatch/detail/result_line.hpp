@@ -84,13 +84,9 @@ inline void check_result_source(const std::string& source) {
     return refused;
 }
 
-/// `text` as a result line writes a string (UTF-8, invalid bytes replaced).
-[[nodiscard]] inline std::string result_json_string(const std::string& text) {
-    return nlohmann::ordered_json(text).dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
-}
-
-/// Appends `text` as `result_json_string` writes it: copied as it is between quotes when it is
-/// printable ASCII without `"` or `\` (most of what models write), else through nlohmann.
+/// Appends `text` as a result line writes a string (a compact nlohmann dump: UTF-8, invalid bytes
+/// replaced): copied as it is between quotes when it is printable ASCII without `"` or `\` (most
+/// of what models write), else through nlohmann.
 inline void append_result_json_string(std::string& out, std::string_view text) {
     bool plain = true;
     for (std::size_t at = 0; plain && at < text.size(); at += 64) {  // blocks, so the test vectorises
@@ -142,9 +138,12 @@ inline void append_result_json(std::string& out, const nlohmann::json& value) {
     }
 }
 
-/// How every line of `job_name` starts: `{"job":"<name>",`.
+/// How every line of `job_name` starts: `{"job":"<name>",` (as `result_line` writes it).
 [[nodiscard]] inline std::string result_line_prefix(const std::string& job_name) {
-    return "{\"job\":" + result_json_string(job_name) + ",";
+    std::string prefix = "{\"job\":";
+    append_result_json_string(prefix, job_name);
+    prefix += ',';
+    return prefix;
 }
 
 /// The line saved for `outcome` of `job` (ending with a newline):
