@@ -21,6 +21,7 @@
 #include "llmbatch/error.hpp"
 #include "llmbatch/request.hpp"
 #include "llmbatch/results.hpp"
+#include "llmbatch/detail/config.hpp"
 
 namespace llmbatch {
 
@@ -58,20 +59,10 @@ struct CreateOptions {
 
 /// True when `token` can be a `CreateOptions::client_token`: 1 to 64 characters of
 /// `[A-Za-z0-9_-]` (it is then safe in metadata, display names and file names).
-[[nodiscard]] inline bool client_token_valid(std::string_view token) noexcept {
-    if (token.empty() || token.size() > 64) return false;
-    for (const char c : token)
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' || c == '-'))
-            return false;
-    return true;
-}
+[[nodiscard]] LLMBATCH_DECL bool client_token_valid(std::string_view token) noexcept;
 
 /// @throws InvalidArgument when `options.client_token` is set but not `client_token_valid`.
-inline void check_client_token(const CreateOptions& options) {
-    if (!options.client_token.empty() && !client_token_valid(options.client_token))
-        throw InvalidArgument(fmt::format("The client token ({} bytes) is not 1 to 64 characters of [A-Za-z0-9_-].",
-                                          options.client_token.size()));
-}
+LLMBATCH_DECL void check_client_token(const CreateOptions& options);
 
 /// Per-call options of `fetch_batch_results` and `stream_batch_results`.
 struct FetchOptions {
@@ -140,18 +131,7 @@ enum class ResultsLocation {
 };
 
 /// The outcome of a request the service returned nothing for, by how the job ended.
-[[nodiscard]] inline RequestOutcome missing_outcome(std::size_t index, std::string key, JobState state) {
-    RequestOutcome missing;
-    missing.index = index;
-    missing.key = std::move(key);
-    if (state == JobState::cancelled)
-        missing.error = ErrorStatus{0, "CANCELLED", "the job was cancelled before this request finished", nullptr};
-    else if (state == JobState::expired)
-        missing.error = ErrorStatus{0, "EXPIRED", "the job expired before this request finished", nullptr};
-    else
-        missing.error = ErrorStatus{0, "MISSING_RESULT", "the service returned no result for this request", nullptr};
-    return missing;
-}
+[[nodiscard]] LLMBATCH_DECL RequestOutcome missing_outcome(std::size_t index, std::string key, JobState state);
 
 /// A batch job as last reported by its provider.
 struct BatchJob {
@@ -220,3 +200,7 @@ struct fmt::formatter<llmbatch::JobState> : fmt::formatter<std::string_view> {
         return fmt::formatter<std::string_view>::format(llmbatch::to_string(s), ctx);
     }
 };
+
+#if !defined(LLMBATCH_SEPARATE_COMPILATION)
+#include "llmbatch/impl/model.ipp"
+#endif

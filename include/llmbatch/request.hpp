@@ -28,6 +28,7 @@
 #include <nlohmann/json.hpp>
 
 #include "llmbatch/error.hpp"
+#include "llmbatch/detail/config.hpp"
 
 namespace llmbatch {
 
@@ -42,36 +43,13 @@ using BatchPayload = std::vector<PromptSequence>;
 
 /// Throws `InvalidArgument` when the payload is empty or holds an empty prompt sequence,
 /// naming the offending index.
-inline void validate_payload(const BatchPayload& payload) {
-    if (payload.empty()) throw InvalidArgument("batch_payload must not be empty.");
-    for (std::size_t i = 0; i < payload.size(); ++i)
-        if (payload[i].empty())
-            throw InvalidArgument(fmt::format(
-                "Each prompt sequence in batch_payload must not be empty (request {} is empty).", i));
-}
+LLMBATCH_DECL void validate_payload(const BatchPayload& payload);
 
 /// Joins the prompts of one request with `\n`, as the user message the model receives.
-[[nodiscard]] inline std::string join_prompts(const PromptSequence& prompts) {
-    std::string out;
-    for (std::size_t i = 0; i < prompts.size(); ++i) {
-        if (i) out += '\n';
-        out += prompts[i];
-    }
-    return out;
-}
+[[nodiscard]] LLMBATCH_DECL std::string join_prompts(const PromptSequence& prompts);
 
 /// The payload restricted to `indices` (in the order given); used to resubmit failed requests.
-[[nodiscard]] inline BatchPayload select_requests(const BatchPayload& payload, const std::vector<std::size_t>& indices) {
-    BatchPayload out;
-    out.reserve(indices.size());
-    for (auto i : indices) {
-        if (i >= payload.size())
-            throw InvalidArgument(fmt::format("request index {} is out of range for a payload of {} request(s)", i,
-                                              payload.size()));
-        out.push_back(payload[i]);
-    }
-    return out;
-}
+[[nodiscard]] LLMBATCH_DECL BatchPayload select_requests(const BatchPayload& payload, const std::vector<std::size_t>& indices);
 
 /// A system prompt given as literal text or as a file to read. Nothing is guessed from the
 /// string's shape: say which one you mean.
@@ -138,18 +116,10 @@ struct BatchRequest {
 
 /// The requests of a payload: request `i` has key `"i"` and the prompts of element `i` as parts.
 /// @throws InvalidArgument as `validate_payload` does.
-[[nodiscard]] inline std::vector<BatchRequest> to_requests(const BatchPayload& payload) {
-    validate_payload(payload);
-    std::vector<BatchRequest> out;
-    out.reserve(payload.size());
-    for (std::size_t i = 0; i < payload.size(); ++i) out.push_back(BatchRequest::from_prompts(payload[i], std::to_string(i)));
-    return out;
-}
+[[nodiscard]] LLMBATCH_DECL std::vector<BatchRequest> to_requests(const BatchPayload& payload);
 
 /// The key request `index` is submitted under: its own, else its index.
-[[nodiscard]] inline std::string request_key(const BatchRequest& request, std::size_t index) {
-    return request.key.empty() ? std::to_string(index) : request.key;
-}
+[[nodiscard]] LLMBATCH_DECL std::string request_key(const BatchRequest& request, std::size_t index);
 
 /// What a provider accepts as a request key.
 struct KeyRules {
@@ -162,33 +132,11 @@ struct KeyRules {
 /// Checks requests before anything is sent: at least one, each with non-empty text, keys (as
 /// submitted: `request_key`) unique and within `rules`, `provider_options` an object or null.
 /// @throws InvalidArgument naming the first offending request.
-inline void validate_requests(const std::vector<BatchRequest>& requests, std::string_view provider,
-                              const KeyRules& rules = {}) {
-    if (requests.empty()) throw InvalidArgument("batch_payload must not be empty.");
-    std::unordered_set<std::string> seen;
-    seen.reserve(requests.size());
-    for (std::size_t i = 0; i < requests.size(); ++i) {
-        const auto& r = requests[i];
-        if (r.parts.empty())
-            throw InvalidArgument(fmt::format(
-                "Each prompt sequence in batch_payload must not be empty (request {} is empty).", i));
-        if (!r.provider_options.is_null() && !r.provider_options.is_object())
-            throw InvalidArgument(fmt::format("request {}: provider_options must be a JSON object", i));
-        std::string key = request_key(r, i);
-        if (rules.max_length && key.size() > rules.max_length)
-            throw InvalidArgument(fmt::format("request {}: key '{}' is {} characters long, over {}'s limit of {}{}", i,
-                                              key.substr(0, 80), key.size(), provider, rules.max_length,
-                                              rules.described.empty() ? "" : fmt::format(" ({})", rules.described)));
-        if (rules.allowed)
-            for (char c : key)
-                if (!rules.allowed(c))
-                    throw InvalidArgument(fmt::format("request {}: key '{}' has a character {} does not accept{}", i,
-                                                      key.substr(0, 80), provider,
-                                                      rules.described.empty() ? "" : fmt::format(" ({})", rules.described)));
-        if (!seen.insert(std::move(key)).second)
-            throw InvalidArgument(fmt::format("request {}: key '{}' is used by an earlier request; keys must be unique",
-                                              i, request_key(r, i).substr(0, 80)));
-    }
-}
+LLMBATCH_DECL void validate_requests(const std::vector<BatchRequest>& requests, std::string_view provider,
+                                     const KeyRules& rules = {});
 
 }  // namespace llmbatch
+
+#if !defined(LLMBATCH_SEPARATE_COMPILATION)
+#include "llmbatch/impl/request.ipp"
+#endif

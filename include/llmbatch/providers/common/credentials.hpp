@@ -19,16 +19,13 @@
 #include <nlohmann/json.hpp>
 
 #include "llmbatch/model.hpp"
+#include "llmbatch/detail/config.hpp"
 
 namespace llmbatch {
 
 /// The key a provider uses: `configured` when not empty, else the environment variable
 /// `env_var` (empty when that is unset too).
-[[nodiscard]] inline std::string resolve_api_key(std::string configured, const char* env_var) {
-    if (configured.empty() && env_var != nullptr)
-        if (const char* env = std::getenv(env_var)) configured = env;
-    return configured;
-}
+[[nodiscard]] LLMBATCH_DECL std::string resolve_api_key(std::string configured, const char* env_var);
 
 /// Replaces every occurrence of a secret (an API key) in text that came back from a server or a
 /// transport with `[REDACTED]`. Secrets shorter than 4 characters are not searched for (they
@@ -96,3 +93,7 @@ private:
 };
 
 }  // namespace llmbatch
+
+#if !defined(LLMBATCH_SEPARATE_COMPILATION)
+#include "llmbatch/providers/common/impl/credentials.ipp"
+#endif

@@ -15,6 +15,7 @@
 #include <string_view>
 #include <unordered_map>
 #include <vector>
+#include "llmbatch/detail/config.hpp"
 
 namespace llmbatch {
 
@@ -88,29 +89,11 @@ private:
 /// documented order) when no item carries one.
 /// @returns the input position of each item, or nothing when only some items carry a key (no
 ///          safe order exists).
-[[nodiscard]] inline std::optional<std::vector<std::size_t>> plan_order(const std::vector<std::string_view>& item_keys,
-                                                                        const std::vector<std::string>& request_keys,
-                                                                        std::size_t expected) {
-    const std::size_t count = std::max(request_keys.empty() ? expected : request_keys.size(), item_keys.size());
-    ResultOrder order(request_keys, count);
-    std::vector<std::size_t> out;
-    out.reserve(item_keys.size());
-    bool by_key = !item_keys.empty();
-    for (const auto key : item_keys) {
-        const auto idx = key.empty() ? std::nullopt : order.index_of(key);
-        if (!idx || !order.mark(*idx)) {
-            by_key = false;
-            break;
-        }
-        out.push_back(*idx);
-    }
-    if (by_key) return out;
-    const bool some = std::any_of(item_keys.begin(), item_keys.end(), [](std::string_view k) { return !k.empty(); });
-    const bool all = std::all_of(item_keys.begin(), item_keys.end(), [](std::string_view k) { return !k.empty(); });
-    if (some && !all) return std::nullopt;
-    out.clear();
-    for (std::size_t i = 0; i < item_keys.size(); ++i) out.push_back(i);
-    return out;
-}
+[[nodiscard]] LLMBATCH_DECL std::optional<std::vector<std::size_t>> plan_order(
+    const std::vector<std::string_view>& item_keys, const std::vector<std::string>& request_keys, std::size_t expected);
 
 }  // namespace llmbatch
+
+#if !defined(LLMBATCH_SEPARATE_COMPILATION)
+#include "llmbatch/providers/common/impl/ordering.ipp"
+#endif

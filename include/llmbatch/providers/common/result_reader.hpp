@@ -19,42 +19,21 @@
 #include "llmbatch/model.hpp"
 #include "llmbatch/providers/common/credentials.hpp"
 #include "llmbatch/providers/common/ordering.hpp"
+#include "llmbatch/detail/config.hpp"
 
 namespace llmbatch {
 
 /// Throws `JobNotReady` (naming the job's state) unless `job` is finished.
-inline void require_finished(std::string_view provider, const BatchJob& job, const std::string& full) {
-    if (!job.done)
-        throw JobNotReady(fmt::format("Batch job {} ({}) is not completed yet. Current state: {}", full, provider,
-                                      job.state),
-                          full, std::string(to_string(job.state)));
-}
+LLMBATCH_DECL void require_finished(std::string_view provider, const BatchJob& job, const std::string& full);
 
 /// Throws what a finished job without results means: `ResultsMissing` for a job that succeeded
 /// without error, else `JobFailed` with the job's (already redacted) error message.
-[[noreturn]] inline void throw_job_without_results(std::string_view provider, const BatchJob& job,
-                                                   const std::string& full, const std::string& message) {
-    if (job.state == JobState::succeeded && !job.error)
-        throw ResultsMissing(fmt::format(
-            "Batch job {} ({}) has no results. This may indicate the job failed or was cancelled.", full, provider));
-    const ErrorStatus err = job.error.value_or(ErrorStatus{});
-    const auto state = job.state == JobState::succeeded ? JobState::failed : job.state;
-    throw JobFailed(fmt::format("Batch job {} ({}) {}: {}", full, provider,
-                                state == JobState::cancelled ? "was cancelled"
-                                : state == JobState::expired ? "expired"
-                                                             : "failed",
-                                message.empty() ? std::string("no error message given") : message),
-                    ProviderErrorInfo{std::string(provider), 0, err.status, message, false}, full,
-                    std::string(to_string(state)));
-}
+[[noreturn]] LLMBATCH_DECL void throw_job_without_results(std::string_view provider, const BatchJob& job,
+                                                          const std::string& full, const std::string& message);
 
 /// The error for results files that came back empty (not one byte) although the job has
 /// results: the service's fault, worth retrying later, never a job without results.
-[[nodiscard]] inline ProviderError empty_results_error(std::string_view provider, std::string_view job) {
-    return ProviderError(fmt::format("{}: download results of {}: the results file came back empty; try again later",
-                                     provider, job),
-                         ProviderErrorInfo{std::string(provider), 0, {}, "empty results file", true});
-}
+[[nodiscard]] LLMBATCH_DECL ProviderError empty_results_error(std::string_view provider, std::string_view job);
 
 /// Joins results to input positions by key, for one fetch of one job.
 class ResultJoin {
@@ -131,3 +110,7 @@ private:
 };
 
 }  // namespace llmbatch
+
+#if !defined(LLMBATCH_SEPARATE_COMPILATION)
+#include "llmbatch/providers/common/impl/result_reader.ipp"
+#endif

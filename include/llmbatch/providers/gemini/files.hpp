@@ -23,34 +23,17 @@
 #include "llmbatch/model.hpp"
 #include "llmbatch/progress.hpp"
 #include "llmbatch/retry.hpp"
+#include "llmbatch/detail/config.hpp"
 
 namespace llmbatch {
 
 namespace detail {
 
 /// The id part of `files/{id}` (or of a bare id), checked so it cannot alter a URL path.
-[[nodiscard]] inline std::string gemini_file_id(std::string_view file) {
-    if (file.rfind("files/", 0) == 0) file.remove_prefix(6);
-    const bool ok = !file.empty() && file.size() <= 128 && std::all_of(file.begin(), file.end(), [](char c) {
-                        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
-                    });
-    if (!ok) throw InvalidArgument(fmt::format("'{}' is not a Gemini file name (expected files/<id>)", excerpt(file, 80)));
-    return std::string(file);
-}
+[[nodiscard]] LLMBATCH_DECL std::string gemini_file_id(std::string_view file);
 
 /// Reads a Gemini File object.
-[[nodiscard]] inline FileInfo gemini_file_info(const nlohmann::json& file) {
-    FileInfo info;
-    info.name = get_string(file, "name");
-    info.display_name = get_string(file, "displayName");
-    info.mime_type = get_string(file, "mimeType");
-    info.size_bytes = get_int64(file, "sizeBytes").value_or(0);
-    info.state = get_string(file, "state");
-    if (auto t = get_string(file, "createTime"); !t.empty()) info.create_time = parse_rfc3339(t);
-    if (auto t = get_string(file, "expirationTime"); !t.empty()) info.expire_time = parse_rfc3339(t);
-    info.raw = file;
-    return info;
-}
+[[nodiscard]] LLMBATCH_DECL FileInfo gemini_file_info(const nlohmann::json& file);
 
 }  // namespace detail
 
@@ -160,3 +143,7 @@ private:
 };
 
 }  // namespace llmbatch
+
+#if !defined(LLMBATCH_SEPARATE_COMPILATION)
+#include "llmbatch/providers/gemini/impl/files.ipp"
+#endif

@@ -17,102 +17,32 @@
 #include "llmbatch/http.hpp"
 #include "llmbatch/model.hpp"
 #include "llmbatch/retry.hpp"
+#include "llmbatch/detail/config.hpp"
 
 namespace llmbatch {
 
 namespace detail {
 
 /// Parses a protobuf JSON Duration such as `"30s"` or `"1.500s"`.
-[[nodiscard]] inline std::optional<std::chrono::milliseconds> parse_proto_duration(std::string_view s) {
-    if (s.size() < 2 || s.back() != 's') return std::nullopt;
-    s.remove_suffix(1);
-    double seconds = 0;
-    std::size_t i = 0;
-    bool digits = false;
-    for (; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i, digits = true) seconds = seconds * 10 + (s[i] - '0');
-    if (i < s.size() && s[i] == '.') {
-        double scale = 0.1;
-        for (++i; i < s.size() && s[i] >= '0' && s[i] <= '9'; ++i, scale /= 10, digits = true) seconds += (s[i] - '0') * scale;
-    }
-    if (!digits || i != s.size()) return std::nullopt;
-    return std::chrono::milliseconds(static_cast<std::int64_t>(std::llround(seconds * 1000)));
-}
+[[nodiscard]] LLMBATCH_DECL std::optional<std::chrono::milliseconds> parse_proto_duration(std::string_view s);
 
 /// Maps `BATCH_STATE_*` (wire) and `JOB_STATE_*` (SDK) names to `JobState`.
-[[nodiscard]] inline JobState gemini_state(std::string_view raw) {
-    for (std::string_view prefix : {"BATCH_STATE_", "JOB_STATE_"})
-        if (raw.substr(0, prefix.size()) == prefix) {
-            raw.remove_prefix(prefix.size());
-            break;
-        }
-    if (raw == "PENDING" || raw == "QUEUED") return JobState::pending;
-    if (raw == "RUNNING") return JobState::running;
-    if (raw == "CANCELLING") return JobState::cancelling;
-    if (raw == "SUCCEEDED") return JobState::succeeded;
-    if (raw == "FAILED") return JobState::failed;
-    if (raw == "CANCELLED") return JobState::cancelled;
-    if (raw == "EXPIRED") return JobState::expired;
-    return JobState::unspecified;
-}
+[[nodiscard]] LLMBATCH_DECL JobState gemini_state(std::string_view raw);
 
 /// Reads a google.rpc.Status object.
-[[nodiscard]] inline ErrorStatus google_status(const nlohmann::json& j) {
-    ErrorStatus s;
-    s.code = static_cast<int>(as_int64(j.value("code", nlohmann::json(0))).value_or(0));
-    s.status = get_string(j, "status");
-    s.message = get_string(j, "message");
-    if (const auto* d = find(j, "details")) s.details = *d;
-    return s;
-}
+[[nodiscard]] LLMBATCH_DECL ErrorStatus google_status(const nlohmann::json& j);
 
 /// The model text of a GenerateContentResponse: the non-thought text parts of the first candidate.
-[[nodiscard]] inline std::optional<std::string> gemini_response_text(const nlohmann::json& response) {
-    const auto* candidates = find(response, "candidates");
-    if (!candidates || !candidates->is_array() || candidates->empty()) return std::nullopt;
-    const auto* parts = find_path((*candidates)[0], {"content", "parts"});
-    if (!parts || !parts->is_array()) return std::nullopt;
-    std::optional<std::string> text;
-    for (const auto& part : *parts) {
-        if (get_bool(part, "thought")) continue;
-        if (const auto* t = find(part, "text"); t && t->is_string()) text = text.value_or("") + t->get<std::string>();
-    }
-    return text;
-}
+[[nodiscard]] LLMBATCH_DECL std::optional<std::string> gemini_response_text(const nlohmann::json& response);
 
 /// Why a response has no text, for messages: its finish reason or prompt block reason.
-[[nodiscard]] inline std::string gemini_no_text_reason(const nlohmann::json& response) {
-    if (const auto* c = find(response, "candidates"); c && c->is_array() && !c->empty())
-        if (auto r = get_string((*c)[0], "finishReason"); !r.empty()) return "finishReason " + r;
-    if (const auto* f = find(response, "promptFeedback"))
-        if (auto r = get_string(*f, "blockReason"); !r.empty()) return "blockReason " + r;
-    return "no candidates";
-}
+[[nodiscard]] LLMBATCH_DECL std::string gemini_no_text_reason(const nlohmann::json& response);
 
 /// The token usage of a GenerateContentResponse (`usageMetadata`), when it has one.
-[[nodiscard]] inline std::optional<TokenUsage> gemini_usage(const nlohmann::json& response) {
-    const auto* u = find(response, "usageMetadata");
-    if (!u || !u->is_object()) return std::nullopt;
-    auto count = [&](std::string_view key) { return get_int64(*u, key).value_or(0); };
-    TokenUsage usage;
-    usage.input = count("promptTokenCount");
-    usage.output = count("candidatesTokenCount");
-    usage.thinking = count("thoughtsTokenCount");
-    usage.cached = count("cachedContentTokenCount");
-    usage.total = count("totalTokenCount");
-    return usage;
-}
+[[nodiscard]] LLMBATCH_DECL std::optional<TokenUsage> gemini_usage(const nlohmann::json& response);
 
 /// A `google.rpc.RetryInfo` `retryDelay` in a Google error body's details.
-[[nodiscard]] inline std::optional<std::chrono::milliseconds> google_retry_info_delay(const HttpResponse& response) {
-    const auto body = nlohmann::json::parse(response.body, nullptr, false);
-    if (body.is_discarded()) return std::nullopt;
-    const auto* details = find_path(body, {"error", "details"});
-    if (!details || !details->is_array()) return std::nullopt;
-    for (const auto& d : *details)
-        if (get_string(d, "@type") == "type.googleapis.com/google.rpc.RetryInfo")
-            if (auto delay = parse_proto_duration(get_string(d, "retryDelay"))) return delay;
-    return std::nullopt;
-}
+[[nodiscard]] LLMBATCH_DECL std::optional<std::chrono::milliseconds> google_retry_info_delay(const HttpResponse& response);
 
 }  // namespace detail
 
@@ -148,3 +78,7 @@ struct GeminiWire {
 };
 
 }  // namespace llmbatch
+
+#if !defined(LLMBATCH_SEPARATE_COMPILATION)
+#include "llmbatch/providers/gemini/impl/wire.ipp"
+#endif
