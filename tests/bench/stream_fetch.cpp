@@ -1,12 +1,19 @@
-// Streaming fetch benchmark, run by `meson test -C build --benchmark` (not part of the test suite):
-// a finished Gemini job whose results file is about 500 MB (LLMBATCH_BENCH_MB sets the size) is
-// served by the emulator over loopback in a separate process. The file is first downloaded by
-// libcurl alone into nothing (as `curl -o /dev/null` would), then fetched through libcurl and
-// saved into a ResultStore by the library's streaming fetch (stream_batch_results into
-// save_streamed). It prints both times, their ratio, and this process's peak RSS before and
-// after. Given
-// the path of the llmbatch tool as its argument, it then has the tool create the same job and
-// `fetch` it, and prints the tool's peak RSS (from wait4).
+// Loopback fetch benchmarks, run by `meson test -C build --benchmark` (not part of the test suite).
+// The emulator serves a finished Gemini job over loopback from a separate process.
+//
+// Without arguments, or with the llmbatch tool's path: a job whose results file is about 500 MB
+// (LLMBATCH_BENCH_MB sets the size). The file is first downloaded by libcurl alone into nothing
+// (as `curl -o /dev/null` would), then fetched through libcurl and saved into a ResultStore by the
+// library's streaming fetch (stream_batch_results into save_streamed). It prints both times,
+// their ratio, and this process's peak RSS before and after. Given the path of the llmbatch tool,
+// it then has the tool create the same job and `fetch` it, and prints the tool's peak RSS.
+//
+// With `--inline`: a job of 10,000 requests (LLMBATCH_BENCH_REQUESTS sets the number) with ~1.5 KB
+// answers, answered out of order, whose results come inline in the job (its reply rendered once,
+// then served as it is). `fetch_batch_results`
+// through libcurl (answers parsed by filter_json, put in input order) is timed against libcurl
+// alone getting the same reply, and against that plus a bare `nlohmann::json::parse` of it. No
+// side offers a compressed encoding (on loopback it would cost more than it saves).
 #include <llmbatch/providers/gemini.hpp>
 #include <llmbatch/result_store.hpp>
 #include <llmbatch/testing/emulator_server.hpp>
@@ -15,11 +22,13 @@
 #include <llmbatch/transport/curl.hpp>
 
 #include <curl/curl.h>
+#include <httplib.h>
 
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <thread>
 #include <utility>
@@ -41,15 +50,24 @@ long peak_rss_kib() {
     return usage.ru_maxrss;
 }
 
-/// The child: the emulator (answers of `answer_bytes` each, results as a file), holding a finished
-/// job of `requests` requests made in this process (so the parent's memory says only what the
-/// fetch takes). Writes the port and the job name to `port_pipe`, then serves.
-[[noreturn]] void serve(int port_pipe, std::size_t answer_bytes, std::size_t requests) {
+/// The job the emulator serves.
+struct JobShape {
+    std::size_t requests = 0;
+    std::size_t answer_bytes = 0;  // filler in each answer
+    bool results_file = true;      // else inline
+    bool out_of_order = false;
+};
+
+/// The child: the emulator, holding a finished job of `shape` made in this process (so the
+/// parent's memory says only what the fetch takes). Writes the port and the job name to
+/// `port_pipe`, then serves.
+[[noreturn]] void serve(int port_pipe, const JobShape& shape) {
     ManualClock clock;
     GeminiEmulatorOptions options;
-    options.inline_file_output = true;
+    options.inline_file_output = shape.results_file;
     GeminiEmulator emulator(clock, options);
-    const std::string filler(answer_bytes, 'x');
+    emulator.set_out_of_order(shape.out_of_order);
+    const std::string filler(shape.answer_bytes, 'x');
     emulator.set_responder([&](const Json&) { return Json{{"category", "STEM"}, {"why", filler}}.dump(); });
     EmulatorServer<GeminiEmulator> server(emulator, [&](double s) {
         clock.advance(std::chrono::duration_cast<ManualClock::duration>(std::chrono::duration<double>(s)));
@@ -58,31 +76,96 @@ long peak_rss_kib() {
     config.api_key = "bench-key";
     llmbatch::GeminiProvider<GeminiEmulator, ManualClock> local(config, emulator, clock);
     llmbatch::BatchPayload payload;
-    for (std::size_t i = 0; i < requests; ++i) payload.push_back({"Classify: item " + std::to_string(i)});
+    for (std::size_t i = 0; i < shape.requests; ++i) payload.push_back({"Classify: item " + std::to_string(i)});
     const std::string job = local.create_batch_job(payload, {.filter_json = true});
     payload = {};
     clock.advance(std::chrono::hours(1));
-    server.bind();
-    const int port = server.port();
-    const std::size_t length = job.size();
-    if (::write(port_pipe, &port, sizeof port) != sizeof port || ::write(port_pipe, &length, sizeof length) != sizeof length ||
-        ::write(port_pipe, job.data(), length) != static_cast<ssize_t>(length))
-        std::_Exit(2);
-    ::close(port_pipe);
-    server.serve();
+    const auto tell = [&](int port) {
+        const std::size_t length = job.size();
+        if (::write(port_pipe, &port, sizeof port) != sizeof port ||
+            ::write(port_pipe, &length, sizeof length) != sizeof length ||
+            ::write(port_pipe, job.data(), length) != static_cast<ssize_t>(length))
+            std::_Exit(2);
+        ::close(port_pipe);
+    };
+    if (shape.results_file) {
+        server.bind();
+        tell(server.port());
+        server.serve();
+        std::_Exit(0);
+    }
+    // Inline results: the job's reply is rendered once and served as it is, so the timings are
+    // the client's (the emulator would render the whole job again for every GET).
+    const llmbatch::HttpResponse reply =
+        emulator.send({"GET", fmt::format("{}/{}/{}", config.base_url, config.api_version, job), {{"x-goog-api-key", "bench-key"}}, {}});
+    httplib::Server fixed;
+    fixed.set_tcp_nodelay(true);
+    fixed.Get(".*", [&](const httplib::Request&, httplib::Response& res) { res.set_content(reply.body, "application/json"); });
+    const int port = fixed.bind_to_any_port("127.0.0.1");
+    tell(port);
+    fixed.listen_after_bind();
     std::_Exit(0);
 }
 
-/// Runs `argv` with GEMINI_API_KEY set; returns its exit status and its peak RSS in KiB.
+/// The emulator's process, its address and its job.
+struct Served {
+    pid_t pid = 0;
+    std::string base;
+    std::string job;
+};
+
+/// Starts the emulator's process with a finished job of `shape`; nothing on failure.
+std::optional<Served> start_emulator(const JobShape& shape) {
+    int fds[2];
+    if (::pipe(fds) != 0) return std::nullopt;
+    std::fflush(stdout);
+    const pid_t child = ::fork();
+    if (child == 0) {
+        ::close(fds[0]);
+        serve(fds[1], shape);
+    }
+    ::close(fds[1]);
+    int port = 0;
+    std::size_t length = 0;
+    if (::read(fds[0], &port, sizeof port) != sizeof port || ::read(fds[0], &length, sizeof length) != sizeof length)
+        return std::nullopt;
+    std::string job(length, '\0');
+    for (std::size_t got = 0; got < length;) {
+        const auto n = ::read(fds[0], job.data() + got, length - got);
+        if (n <= 0) return std::nullopt;
+        got += static_cast<std::size_t>(n);
+    }
+    ::close(fds[0]);
+    return Served{child, fmt::format("http://127.0.0.1:{}", port), std::move(job)};
+}
+
+/// Stops the emulator's process.
+void stop_emulator(const Served& served) {
+    llmbatch::CurlTransport control;
+    try {
+        (void)control.send({"POST", served.base + "/_emulator/shutdown", {{"Content-Type", "application/json"}}, "{}"});
+    } catch (const llmbatch::TransportError&) {
+    }
+    ::kill(served.pid, SIGTERM);
+    ::waitpid(served.pid, nullptr, 0);
+}
+
 /// Seconds libcurl alone takes to download `url` into nothing; `bytes` gets the size.
-double plain_download_seconds(const std::string& url, std::size_t& bytes) {
+/// With `kept`, the body is kept there (as a client that parses it must); without it, dropped.
+double plain_download_seconds(const std::string& url, std::size_t& bytes, std::string* kept = nullptr) {
+    struct Sink {
+        std::size_t& bytes;
+        std::string* kept;
+    } sink{bytes, kept};
     CURL* curl = curl_easy_init();
     curl_slist* headers = curl_slist_append(nullptr, "x-goog-api-key: bench-key");
     curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
     curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
-    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &bytes);
-    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, +[](char*, std::size_t size, std::size_t n, void* counted) {
-        *static_cast<std::size_t*>(counted) += size * n;
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &sink);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, +[](char* data, std::size_t size, std::size_t n, void* to) {
+        auto& s = *static_cast<Sink*>(to);
+        s.bytes += size * n;
+        if (s.kept) s.kept->append(data, size * n);
         return size * n;
     });
     const auto start = std::chrono::steady_clock::now();
@@ -93,6 +176,7 @@ double plain_download_seconds(const std::string& url, std::size_t& bytes) {
     return rc == CURLE_OK ? seconds : -1;
 }
 
+/// Runs `argv` with GEMINI_API_KEY set; returns its exit status and its peak RSS in KiB.
 std::pair<int, long> run_tool(const std::vector<std::string>& argv) {
     std::fflush(stdout);
     const pid_t pid = ::fork();
@@ -112,34 +196,16 @@ std::pair<int, long> run_tool(const std::vector<std::string>& argv) {
     return {WIFEXITED(status) ? WEXITSTATUS(status) : -1, usage.ru_maxrss};
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+/// The 500 MB results file (see the file comment); `tool` is the llmbatch tool's path, or empty.
+int results_file_fetch(const std::string& tool) {
     const char* mb_env = std::getenv("LLMBATCH_BENCH_MB");
     const std::size_t target_mb = mb_env ? std::strtoul(mb_env, nullptr, 10) : 500;
     constexpr std::size_t answer_bytes = 10'000;
     const std::size_t requests = std::max<std::size_t>(1, target_mb * 1'000'000 / (answer_bytes + 400));
-
-    int fds[2];
-    if (::pipe(fds) != 0) return 2;
-    std::fflush(stdout);
-    const pid_t child = ::fork();
-    if (child == 0) {
-        ::close(fds[0]);
-        serve(fds[1], answer_bytes, requests);
-    }
-    ::close(fds[1]);
-    int port = 0;
-    std::size_t length = 0;
-    if (::read(fds[0], &port, sizeof port) != sizeof port || ::read(fds[0], &length, sizeof length) != sizeof length)
-        return 2;
-    std::string job(length, '\0');
-    for (std::size_t got = 0; got < length;) {
-        const auto n = ::read(fds[0], job.data() + got, length - got);
-        if (n <= 0) return 2;
-        got += static_cast<std::size_t>(n);
-    }
-    const std::string base = fmt::format("http://127.0.0.1:{}", port);
+    const auto served = start_emulator({requests, answer_bytes, true, false});
+    if (!served) return 2;
+    const std::string& base = served->base;
+    const std::string& job = served->job;
 
     llmbatch::GeminiConfig config;
     config.api_key = "bench-key";
@@ -185,7 +251,7 @@ int main(int argc, char** argv) {
     std::filesystem::remove_all(dir);
 
     // The same through the tool: create one job of every prompt, then `fetch` it.
-    if (argc > 1 && std::filesystem::exists(argv[1])) {
+    if (!tool.empty() && std::filesystem::exists(tool)) {
         std::filesystem::create_directories(dir);
         {
             std::FILE* prompts = std::fopen((dir / "prompts.jsonl").c_str(), "w");
@@ -196,12 +262,12 @@ int main(int argc, char** argv) {
         const std::vector<std::string> common = {"--tracking-file", (dir / "jobs.json").string(), "--state-file",
                                                  (dir / "state.json").string(), "--output-dir", (dir / "out").string(),
                                                  "--base-url", base};
-        std::vector<std::string> create = {argv[1], "create", "--prompts", (dir / "prompts.jsonl").string(),
+        std::vector<std::string> create = {tool, "create", "--prompts", (dir / "prompts.jsonl").string(),
                                            "--batch-size", std::to_string(requests)};
         create.insert(create.end(), common.begin(), common.end());
         const auto [create_rc, create_rss] = run_tool(create);
         (void)control.send({"POST", base + "/_emulator/advance", {{"Content-Type", "application/json"}}, R"({"seconds": 3600})"});
-        std::vector<std::string> fetch = {argv[1], "fetch", "--check-all-pending"};
+        std::vector<std::string> fetch = {tool, "fetch", "--check-all-pending"};
         fetch.insert(fetch.end(), common.begin(), common.end());
         const auto tool_start = std::chrono::steady_clock::now();
         const auto [fetch_rc, fetch_rss] = run_tool(fetch);
@@ -215,8 +281,66 @@ int main(int argc, char** argv) {
         std::filesystem::remove_all(dir);
     }
 
-    (void)control.send({"POST", base + "/_emulator/shutdown", {{"Content-Type", "application/json"}}, "{}"});
-    ::kill(child, SIGTERM);
-    ::waitpid(child, nullptr, 0);
+    stop_emulator(*served);
     return saved.saved == requests ? 0 : 1;
+}
+
+/// The inline job (see the file comment): each side's best of three runs.
+int inline_fetch() {
+    const char* n_env = std::getenv("LLMBATCH_BENCH_REQUESTS");
+    const std::size_t requests = n_env ? std::strtoul(n_env, nullptr, 10) : 10'000;
+    const auto served = start_emulator({requests, 1'400, false, true});
+    if (!served) return 2;
+    llmbatch::GeminiConfig config;
+    config.api_key = "bench-key";
+    config.base_url = served->base;
+    llmbatch::CurlOptions plain;
+    plain.accept_gzip = false;
+    llmbatch::GeminiProvider<llmbatch::CurlTransport> gemini(config, llmbatch::CurlTransport(plain));
+    const std::string url = fmt::format("{}/{}/{}", served->base, config.api_version, served->job);
+
+    constexpr int runs = 3;
+    double curl_best = 1e9, bare_best = 1e9, fetch_best = 1e9;
+    std::size_t reply_bytes = 0, bare_count = 0, fetched_ok = 0;
+    for (int run = 0; run < runs; ++run) {
+        {
+            std::size_t bytes = 0;
+            curl_best = std::min(curl_best, plain_download_seconds(url, bytes));
+            reply_bytes = bytes;
+        }
+        {
+            std::size_t bytes = 0;
+            std::string body;
+            const auto start = std::chrono::steady_clock::now();
+            (void)plain_download_seconds(url, bytes, &body);
+            const Json reply = Json::parse(body);
+            bare_best = std::min(bare_best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+            bare_count = reply["response"]["inlinedResponses"]["inlinedResponses"].size();
+        }
+        {
+            const auto start = std::chrono::steady_clock::now();
+            const llmbatch::BatchResults results = gemini.fetch_batch_results(served->job, {.filter_json = true});
+            fetch_best = std::min(fetch_best, std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+            fetched_ok = 0;
+            for (const auto& outcome : results) fetched_ok += outcome.ok() ? 1 : 0;
+        }
+    }
+    stop_emulator(*served);
+    fmt::print("inline fetch of a finished job of {} requests ({:.1f} MB reply, answered out of order) over loopback, "
+               "best of {}:\n",
+               requests, static_cast<double>(reply_bytes) / 1e6, runs);
+    fmt::print("  libcurl alone getting the reply:                     {:7.3f} s\n", curl_best);
+    fmt::print("  libcurl + a bare nlohmann::json::parse of it:         {:7.3f} s ({} answers)\n", bare_best, bare_count);
+    fmt::print("  fetch_batch_results (filter_json, in input order):    {:7.3f} s ({} answers): {:.2f}x libcurl alone, "
+               "{:.2f}x libcurl + a bare parse\n",
+               fetch_best, fetched_ok, fetch_best / curl_best, fetch_best / bare_best);
+    return fetched_ok == requests && bare_count == requests ? 0 : 1;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    const std::string arg = argc > 1 ? argv[1] : "";
+    if (arg == "--inline") return inline_fetch();
+    return results_file_fetch(arg);
 }
