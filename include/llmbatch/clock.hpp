@@ -8,7 +8,8 @@
 
 #include <chrono>
 #include <concepts>
-#include <thread>
+
+#include "llmbatch/detail/config.hpp"
 
 namespace llmbatch {
 
@@ -34,7 +35,7 @@ struct SystemClock {
     using time_point = std::chrono::steady_clock::time_point;
 
     [[nodiscard]] time_point now() const noexcept { return std::chrono::steady_clock::now(); }
-    void sleep_for(duration d) const { std::this_thread::sleep_for(d); }
+    LLMBATCH_DECL void sleep_for(duration d) const;
     [[nodiscard]] std::chrono::system_clock::time_point utc_now() const noexcept {
         return std::chrono::system_clock::now();
     }
@@ -43,3 +44,7 @@ struct SystemClock {
 static_assert(Clock<SystemClock>);
 
 }  // namespace llmbatch
+
+#if !defined(LLMBATCH_SEPARATE_COMPILATION)
+#include "llmbatch/impl/clock.ipp"
+#endif

@@ -19,7 +19,6 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
-#include <random>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -28,6 +27,7 @@
 
 #include "llmbatch/clock.hpp"
 #include "llmbatch/concepts.hpp"
+#include "llmbatch/detail/jitter.hpp"
 #include "llmbatch/error.hpp"
 #include "llmbatch/model.hpp"
 
@@ -68,20 +68,19 @@ private:
 /// `initial_interval * multiplier^n`, capped at `max_interval`, times a jitter factor.
 class PollSchedule {
 public:
-    explicit PollSchedule(const PollPolicy& policy) : policy_(policy), rng_(policy.seed) {}
+    explicit PollSchedule(const PollPolicy& policy) : policy_(policy), jitter_(policy.seed) {}
 
     /// The next wait.
     [[nodiscard]] std::chrono::milliseconds next() {
         const double capped = std::min(current_, static_cast<double>(policy_.max_interval.count()));
         current_ = capped * std::max(policy_.multiplier, 1.0);
-        std::uniform_real_distribution<double> unit(-1.0, 1.0);
-        const double factor = 1.0 + std::clamp(policy_.jitter, 0.0, 1.0) * unit(rng_);
+        const double factor = 1.0 + std::clamp(policy_.jitter, 0.0, 1.0) * jitter_.unit();
         return std::chrono::milliseconds(static_cast<std::int64_t>(capped * factor));
     }
 
 private:
     PollPolicy policy_;
-    std::mt19937_64 rng_;
+    detail::Jitter jitter_;
     double current_ = static_cast<double>(policy_.initial_interval.count());
 };
 

@@ -14,13 +14,9 @@
 
 #include <cstddef>
 #include <filesystem>
-#include <fstream>
 #include <optional>
-#include <sstream>
 #include <string>
 #include <string_view>
-#include <system_error>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -60,17 +56,7 @@ public:
 
     /// The prompt is the content of the file at `path`, read now.
     /// @throws InvalidArgument naming the path when it cannot be read.
-    [[nodiscard]] static SystemPrompt from_file(const std::filesystem::path& path) {
-        std::error_code ec;
-        if (std::filesystem::is_directory(path, ec))
-            throw InvalidArgument(fmt::format("cannot read system prompt file '{}': it is a directory", path.string()));
-        std::ifstream in(path, std::ios::binary);
-        if (!in) throw InvalidArgument(fmt::format("cannot read system prompt file '{}'", path.string()));
-        std::ostringstream ss;
-        ss << in.rdbuf();
-        if (in.bad()) throw InvalidArgument(fmt::format("cannot read system prompt file '{}'", path.string()));
-        return SystemPrompt(ss.str());
-    }
+    [[nodiscard]] LLMBATCH_DECL static SystemPrompt from_file(const std::filesystem::path& path);
 
     [[nodiscard]] const std::string& text() const noexcept { return text_; }
 

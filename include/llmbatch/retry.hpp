@@ -23,7 +23,6 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
-#include <random>
 #include <string>
 #include <string_view>
 
@@ -31,6 +30,7 @@
 #include "llmbatch/error.hpp"
 #include "llmbatch/http.hpp"
 #include "llmbatch/detail/config.hpp"
+#include "llmbatch/detail/jitter.hpp"
 
 namespace llmbatch {
 
@@ -119,8 +119,7 @@ struct RetryRules {
 template <class Send, Clock ClockT>
 [[nodiscard]] HttpResponse send_with_retries(Send&& send, const HttpRequest& request, const RetryPolicy& policy,
                                              Idempotency idempotency, ClockT& clock, const RetryRules& rules = {}) {
-    std::mt19937_64 rng(policy.seed ^ std::hash<std::string>{}(request.url));
-    std::uniform_real_distribution<double> unit(-1.0, 1.0);
+    detail::Jitter jitter(policy.seed ^ std::hash<std::string>{}(request.url));
     const int attempts = std::max(policy.max_attempts, 1);
     for (int attempt = 1;; ++attempt) {
         std::optional<std::chrono::milliseconds> server_delay;
@@ -146,7 +145,7 @@ template <class Send, Clock ClockT>
             wait = *server_delay;
         } else {
             const auto base = backoff_delay(policy, attempt);
-            const double factor = 1.0 + std::clamp(policy.jitter, 0.0, 1.0) * unit(rng);
+            const double factor = 1.0 + std::clamp(policy.jitter, 0.0, 1.0) * jitter.unit();
             wait = std::chrono::milliseconds(static_cast<std::int64_t>(static_cast<double>(base.count()) * factor));
         }
         if (policy.on_retry) {

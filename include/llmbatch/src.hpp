@@ -14,8 +14,10 @@
 #endif
 
 #include "llmbatch/detail/impl/fast_json.ipp"
+#include "llmbatch/detail/impl/jitter.ipp"
 #include "llmbatch/detail/impl/json_util.ipp"
 #include "llmbatch/detail/impl/time.ipp"
+#include "llmbatch/impl/clock.ipp"
 #include "llmbatch/impl/json_filter.ipp"
 #include "llmbatch/impl/model.ipp"
 #include "llmbatch/impl/request.ipp"

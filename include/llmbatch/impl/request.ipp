@@ -21,6 +21,18 @@
 
 namespace llmbatch {
 
+LLMBATCH_DECL SystemPrompt SystemPrompt::from_file(const std::filesystem::path& path) {
+    std::error_code ec;
+    if (std::filesystem::is_directory(path, ec))
+        throw InvalidArgument(fmt::format("cannot read system prompt file '{}': it is a directory", path.string()));
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw InvalidArgument(fmt::format("cannot read system prompt file '{}'", path.string()));
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    if (in.bad()) throw InvalidArgument(fmt::format("cannot read system prompt file '{}'", path.string()));
+    return SystemPrompt(ss.str());
+}
+
 LLMBATCH_DECL void validate_payload(const BatchPayload& payload) {
     if (payload.empty()) throw InvalidArgument("batch_payload must not be empty.");
     for (std::size_t i = 0; i < payload.size(); ++i)
