@@ -5,9 +5,7 @@
 
 #include <fmt/format.h>
 
-struct AppTransport {
-    llmbatch::HttpResponse send(const llmbatch::HttpRequest&) { return {}; }
-};
+#include "app_transport.hpp"
 
 int main(int argc, char** argv) {
     if (argc < 2) return 1;
