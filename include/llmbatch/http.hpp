@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +20,17 @@ namespace detail {
                return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
            });
 }
+/// True when `id` cannot alter a URL path it is put in: 1 to `max_size` ASCII letters, digits,
+/// `-`, `_` and `.`, and neither `.` nor `..`.
+[[nodiscard]] constexpr bool is_path_safe_id(std::string_view id, std::size_t max_size) noexcept {
+    if (id.empty() || id.size() > max_size || id == "." || id == "..") return false;
+    for (const char c : id) {
+        const bool letter_or_digit = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+        if (!letter_or_digit && c != '-' && c != '_' && c != '.') return false;
+    }
+    return true;
+}
+
 }  // namespace detail
 
 /// An ordered list of HTTP header fields; names compare case-insensitively.

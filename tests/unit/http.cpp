@@ -200,6 +200,20 @@ TEST_CASE("query_param of url_query reads a parameter from a full URL") {
     CHECK(query_param(url_query(url), "pageSize") == "50");
 }
 
+TEST_CASE("is_path_safe_id takes ids that cannot alter a URL path, and nothing else") {
+    using llmbatch::detail::is_path_safe_id;
+    CHECK(is_path_safe_id("batch_abc-DEF.123", 200));
+    CHECK(is_path_safe_id(std::string(128, 'a'), 128));
+    CHECK_FALSE(is_path_safe_id(std::string(129, 'a'), 128));
+    CHECK_FALSE(is_path_safe_id("", 10));
+    CHECK_FALSE(is_path_safe_id(".", 10));
+    CHECK_FALSE(is_path_safe_id("..", 10));
+    CHECK(is_path_safe_id("...", 10));
+    for (const char* bad : {"a/b", "a?b", "a#b", "a%2Fb", "a b", "a\\b", "a:b", "caf\xC3\xA9", "a\nb"})
+        CHECK_MESSAGE(!is_path_safe_id(bad, 200), bad);
+    static_assert(is_path_safe_id("models", 10));
+}
+
 }  // TEST_SUITE("unit")
 
 }  // namespace tests_unit_http

@@ -46,11 +46,7 @@ namespace detail {
 /// `id` checked so it cannot alter a URL path: letters, digits, `-`, `_`, `.`; 1 to 200 characters.
 /// @throws InvalidArgument naming `what` otherwise.
 [[nodiscard]] inline std::string path_safe_id(std::string_view id, std::string_view what) {
-    const bool ok = !id.empty() && id.size() <= 200 && id != "." && id != ".." &&
-                    std::all_of(id.begin(), id.end(), [](char c) {
-                        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
-                    });
-    if (!ok) throw InvalidArgument(fmt::format("'{}' is not {}", excerpt(id, 80), what));
+    if (!is_path_safe_id(id, 200)) throw InvalidArgument(fmt::format("'{}' is not {}", excerpt(id, 80), what));
     return std::string(id);
 }
 

@@ -246,11 +246,7 @@ auto GeminiProvider<Transport, ClockT>::model_url(std::string_view method) const
             id.remove_prefix(prefix.size());
             break;
         }
-    const bool ok = !id.empty() && id.size() <= 128 && id != "." && id != ".." &&
-                    std::all_of(id.begin(), id.end(), [](char c) {
-                        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
-                    });
-    if (!ok)
+    if (!detail::is_path_safe_id(id, 128))
         throw InvalidArgument(fmt::format("'{}' is not a Gemini model name (expected models/<id> or <id>)",
                                           detail::excerpt(m, 80)));
     return api_url((id.size() == m.size() ? "models/" + m : m) + std::string(method));
@@ -312,11 +308,7 @@ template <class Transport, Clock ClockT>
 auto GeminiProvider<Transport, ClockT>::job_id(const std::string& job_name) -> std::string {
     std::string_view id = job_name;
     if (id.rfind("batches/", 0) == 0) id.remove_prefix(8);
-    const bool ok = !id.empty() && id.size() <= 128 && id != "." && id != ".." &&
-                    std::all_of(id.begin(), id.end(), [](char c) {
-                        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == '.';
-                    });
-    if (!ok)
+    if (!detail::is_path_safe_id(id, 128))
         throw InvalidArgument(fmt::format("'{}' is not a Gemini batch job name (expected batches/<id>)",
                                           detail::excerpt(job_name, 80)));
     return std::string(id);
