@@ -11,7 +11,8 @@
 namespace llmbatch::detail {
 
 /// A 64-bit Mersenne Twister seeded with `seed`; each `unit()` is uniform in [-1, 1). Its state
-/// lives apart, so this header needs no <random>.
+/// lives apart, so this header needs no <random>, and is made at the first draw, so a schedule
+/// that never waits (most exchanges never retry) costs no allocation and no seeding.
 class Jitter {
 public:
     LLMBATCH_DECL explicit Jitter(std::uint64_t seed);
@@ -22,6 +23,7 @@ public:
 
 private:
     struct State;
+    std::uint64_t seed_;
     std::unique_ptr<State> state_;
 };
 

@@ -16,10 +16,13 @@ struct Jitter::State {
     std::uniform_real_distribution<double> unit{-1.0, 1.0};
 };
 
-LLMBATCH_DECL Jitter::Jitter(std::uint64_t seed) : state_(std::make_unique<State>(State{std::mt19937_64(seed)})) {}
+LLMBATCH_DECL Jitter::Jitter(std::uint64_t seed) : seed_(seed) {}
 LLMBATCH_DECL Jitter::Jitter(Jitter&&) noexcept = default;
 LLMBATCH_DECL Jitter& Jitter::operator=(Jitter&&) noexcept = default;
 LLMBATCH_DECL Jitter::~Jitter() = default;
-LLMBATCH_DECL double Jitter::unit() { return state_->unit(state_->rng); }
+LLMBATCH_DECL double Jitter::unit() {
+    if (!state_) state_ = std::make_unique<State>(State{std::mt19937_64(seed_)});
+    return state_->unit(state_->rng);
+}
 
 }  // namespace llmbatch::detail
