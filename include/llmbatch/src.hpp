@@ -15,6 +15,7 @@
 
 #include "llmbatch/detail/impl/fast_json.ipp"
 #include "llmbatch/detail/impl/jitter.ipp"
+#include "llmbatch/detail/impl/json_scan.ipp"
 #include "llmbatch/detail/impl/json_util.ipp"
 #include "llmbatch/detail/impl/time.ipp"
 #include "llmbatch/impl/clock.ipp"
