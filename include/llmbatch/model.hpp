@@ -9,6 +9,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -130,6 +131,16 @@ enum class ResultsLocation {
     url,      ///< at a URL (`BatchJob::results_ref`)
 };
 
+/// Results a job object carried inline, kept as the text they came in until they are read:
+/// `json` (the provider's array of results) lies inside `text` (the whole reply), which is
+/// shared, so copying the `BatchJob` that holds it copies none of it.
+struct InlineResultsText {
+    std::shared_ptr<const std::string> text{};
+    std::string_view json{};
+
+    [[nodiscard]] explicit operator bool() const noexcept { return text != nullptr; }
+};
+
 /// The outcome of a request the service returned nothing for, by how the job ended.
 [[nodiscard]] LLMBATCH_DECL RequestOutcome missing_outcome(std::size_t index, std::string key, JobState state);
 
@@ -160,7 +171,12 @@ struct BatchJob {
     std::string results_ref;   ///< the results file id or URL (see `results_location`)
     std::string input_file;    ///< the uploaded input file, for file-input jobs
     std::optional<TokenUsage> usage;  ///< tokens of the whole job, when the provider reports them
-    Json raw = nullptr;        ///< the provider's job object as received (results left out)
+    /// The provider's job object as received, results left out: a job read by `get` holds its
+    /// inline results in `inline_results` instead (their arrays here are empty).
+    Json raw = nullptr;
+    /// Inline results as text, read by `fetch` / `stream_batch_results` one result at a time
+    /// (empty when there are none, or when they are in `raw`: a job built from a parsed object).
+    InlineResultsText inline_results{};
 };
 
 /// A file in a provider's file store (an uploaded input file, a results file).

@@ -1,5 +1,6 @@
 // detail/fast_json.hpp: parse_json reads every text as nlohmann's parser does (same value, same
-// number types, the same refusals), whether simdjson does the parsing or not.
+// number types, the same refusals), whether simdjson does the parsing or not; and on the same
+// texts, the scanner of detail/json_scan.hpp finds what nlohmann's value holds.
 #include "llmbatch/detail/fast_json.hpp"
 
 #include <doctest/doctest.h>
@@ -11,6 +12,7 @@
 #include <string_view>
 #include <vector>
 
+#include "llmbatch/detail/json_scan.hpp"
 #include "llmbatch/detail/json_util.hpp"
 
 #include <fmt/format.h>
@@ -22,42 +24,50 @@ using Json = nlohmann::json;
 
 namespace {
 
-/// `value` without the member at `path` (object keys from the root), if it has one.
-Json erased(Json value, llmbatch::detail::KeyPath path) {
-    Json* at = &value;
-    for (std::size_t i = 0; i + 1 < path.size(); ++i) {
-        if (!at->is_object() || !at->contains(path[i])) return value;
-        at = &(*at)[std::string(path[i])];
+/// The value at `path` (object keys from the root) in `value`, if there is one.
+const Json* at_path(const Json& value, llmbatch::detail::KeyPath path) {
+    const Json* at = &value;
+    for (const auto key : path) {
+        if (!at->is_object()) return nullptr;
+        const auto it = at->find(std::string(key));
+        if (it == at->end()) return nullptr;
+        at = &*it;
     }
-    if (at->is_object()) at->erase(std::string(path.back()));
-    return value;
+    return at;
 }
 
-/// Paths to leave out, some found in the texts below.
-const std::vector<std::vector<std::string_view>> skip_paths{
-    {"a"}, {"key"}, {"response"}, {"a", "b"}, {"metadata", "output"}, {"metadata", "output", "inlinedResponses"}};
+/// Paths to look for, some found in the texts below.
+const std::vector<std::vector<std::string_view>> scan_paths{
+    {}, {"a"}, {"key"}, {"response"}, {"a", "b"}, {"metadata", "output"}, {"metadata", "output", "inlinedResponses"}};
+
+/// The scanner (detail/json_scan.hpp) on JSON nlohmann reads: it finds the same values.
+void check_scan(const std::string& text, const Json& plain) {
+    std::vector<llmbatch::detail::KeyPath> paths(scan_paths.begin(), scan_paths.end());
+    const auto found = llmbatch::detail::json_values_at(text, paths);
+    for (std::size_t p = 0; p < paths.size(); ++p) {
+        CAPTURE(fmt::format("{}", fmt::join(scan_paths[p], ".")));
+        const Json* expected = at_path(plain, paths[p]);
+        REQUIRE(found[p].has_value() == (expected != nullptr));
+        if (expected) CHECK(Json::parse(*found[p]) == *expected);
+    }
+    CHECK(llmbatch::detail::json_skip_space(text, llmbatch::detail::json_value_end(text)) == text.size());
+    if (!plain.is_array()) return;
+    std::size_t i = 0;
+    CHECK(llmbatch::detail::for_each_json_element(text, [&](std::string_view element) {
+        REQUIRE(i < plain.size());
+        CHECK(Json::parse(element) == plain[i++]);
+    }));
+    CHECK(i == plain.size());
+}
 
 void check_same(const std::string& text) {
     CAPTURE(text.substr(0, 200));
     const Json fast = llmbatch::detail::parse_json(text);
     const Json plain = Json::parse(text, nullptr, false);
     REQUIRE(fast.is_discarded() == plain.is_discarded());
-    for (const auto& path : skip_paths) {
-        // Left out while parsing: the value parsed whole, less that member; both parsers agree
-        // on whether there was one.
-        bool skipped = false;
-        bool skipped_by_nlohmann = false;
-        const Json without = llmbatch::detail::parse_json_without(text, path, &skipped);
-        const Json without_by_nlohmann = llmbatch::detail::fast_json_impl::parse_nlohmann(text, path, &skipped_by_nlohmann);
-        REQUIRE(without.is_discarded() == plain.is_discarded());
-        REQUIRE(without_by_nlohmann.is_discarded() == plain.is_discarded());
-        if (plain.is_discarded() || llmbatch::detail::nests_deeper_than(plain)) continue;
-        CAPTURE(fmt::format("{}", fmt::join(path, ".")));
-        CHECK(skipped == skipped_by_nlohmann);
-        CHECK(without.dump() == erased(plain, path).dump());
-        CHECK(without_by_nlohmann.dump() == erased(plain, path).dump());
-    }
-    if (plain.is_discarded() || llmbatch::detail::nests_deeper_than(plain)) return;
+    if (plain.is_discarded()) return;
+    check_scan(text, plain);
+    if (llmbatch::detail::nests_deeper_than(plain)) return;
     CHECK(fast == plain);
     CHECK(fast.dump() == plain.dump());  // the same number types: 0 and -0, 1 and 1.0 print apart
 }
@@ -103,36 +113,6 @@ TEST_CASE("parse_json: results lines and answers of every size read the same") {
     // Larger than the parser kept per thread: nlohmann's parser.
     check_same(Json{{"big", std::string(llmbatch::detail::fast_json_cached_bytes + 10, 'x')}}.dump());
     check_same("[1, 2]");  // and the kept parser still works after it
-}
-
-TEST_CASE("parse_json_without: the member at the path is left out, wherever it stands, and said to be") {
-    const std::string_view path[] = {"metadata", "output", "inlinedResponses"};
-    const std::string doc = R"({"name": "batches/1", "metadata": {"state": "S", "output": {"inlinedResponses":
-        {"inlinedResponses": [{"response": {"a": [1, {"metadata": {"output": 2}}]}}]}, "responsesFile": "f"}, "z": [{}]},
-        "output": {"inlinedResponses": 3}, "response": {"inlinedResponses": {"inlinedResponses": []}}})";
-    for (bool nlohmann_only : {false, true}) {
-        CAPTURE(nlohmann_only);
-        bool skipped = false;
-        const Json j = nlohmann_only ? llmbatch::detail::fast_json_impl::parse_nlohmann(doc, path, &skipped)
-                                     : llmbatch::detail::parse_json_without(doc, path, &skipped);
-        CHECK(skipped);
-        CHECK(j["metadata"]["output"] == Json{{"responsesFile", "f"}});  // only the path's member goes
-        CHECK(j["metadata"]["state"] == "S");
-        CHECK(j["metadata"]["z"] == Json::array({Json::object()}));
-        CHECK(j["output"] == Json{{"inlinedResponses", 3}});  // the same key elsewhere stays
-        CHECK(j["response"]["inlinedResponses"]["inlinedResponses"] == Json::array());
-        // A path through an array, or a scalar, is no path: nothing is left out.
-        const Json kept = nlohmann_only ? llmbatch::detail::fast_json_impl::parse_nlohmann(R"({"metadata": [{"output": 1}]})",
-                                                                                           path, &skipped)
-                                        : llmbatch::detail::parse_json_without(R"({"metadata": [{"output": 1}]})", path,
-                                                                               &skipped);
-        CHECK_FALSE(skipped);
-        CHECK(kept == Json::parse(R"({"metadata": [{"output": 1}]})"));
-        // Not JSON: a discarded value, as parse_json gives.
-        CHECK((nlohmann_only ? llmbatch::detail::fast_json_impl::parse_nlohmann(R"({"metadata": {"output": )", path, &skipped)
-                             : llmbatch::detail::parse_json_without(R"({"metadata": {"output": )", path, &skipped))
-                  .is_discarded());
-    }
 }
 
 TEST_CASE("parse_json: every fuzz seed reads the same") {

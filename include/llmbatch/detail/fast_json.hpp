@@ -15,9 +15,6 @@
 /// for replies: the simdjson parser's buffers are kept per thread and grow to the largest text,
 /// so a text over `fast_json_cached_bytes` is parsed by nlohmann instead (a parser of its own
 /// would cost more in fresh memory than it saves, and hold several times the text).
-///
-/// `parse_json_without` leaves out a value the caller does not want (a second copy of a job's
-/// results), in both parsers, without building it.
 
 #include <cstddef>
 #include <span>
@@ -42,18 +39,6 @@ inline constexpr bool fast_json_uses_simdjson =
 #else
     false;
 #endif
-
-namespace fast_json_impl {
-
-/// nlohmann's parse, leaving out the value at `skip` (not built at all).
-[[nodiscard]] LLMBATCH_DECL nlohmann::json parse_nlohmann(std::string_view text, KeyPath skip, bool* skipped);
-
-}  // namespace fast_json_impl
-
-/// `parse_json(text)` without the value at the object keys `skip` (from the root: {"a", "b"}
-/// leaves out `b` of the object under `a`), which is then neither kept nor built: for a document
-/// that carries the same data twice. `*skipped` (when given) tells whether a value was left out.
-[[nodiscard]] LLMBATCH_DECL nlohmann::json parse_json_without(std::string_view text, KeyPath skip, bool* skipped);
 
 /// `text` parsed as `nlohmann::json::parse(text, nullptr, false)` parses it (see the file comment).
 [[nodiscard]] LLMBATCH_DECL nlohmann::json parse_json(std::string_view text);

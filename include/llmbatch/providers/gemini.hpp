@@ -264,7 +264,8 @@ private:
     /// The id part of `batches/{id}` (or of a bare id), checked so it cannot alter the URL path.
     [[nodiscard]] static std::string job_id(const std::string& job_name);
 
-    [[nodiscard]] Json get_operation(const std::string& full);
+    /// The job `full` (`batches/{id}`), its inline results kept as the reply's text (redacted).
+    [[nodiscard]] BatchJob read_job(const std::string& full);
 
     /// The `inlinedResponses` holder of an Operation (`Json` or `const Json`), if it has one.
     template <class J>

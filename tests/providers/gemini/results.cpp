@@ -53,20 +53,77 @@ TEST_CASE("gemini results: a job knows where its results are, its input file, it
           llmbatch::ResultsLocation::none);
 }
 
-TEST_CASE("gemini results: an Operation's second copy of inline results is not read; a sole copy is") {
-    const Json items = Json::array({keyed("0", text_response("{}"))});
-    Json both = operation("batches/j1", "BATCH_STATE_SUCCEEDED", 1, inlined(items));
-    both["metadata"]["output"] = inlined(items);
+TEST_CASE("gemini results: an Operation's inline results stay text, the copy under response first; neither is built") {
+    const Json items = Json::array({keyed("0", text_response("{}")), keyed("1", text_response("[]"))});
+    Json both = operation("batches/j1", "BATCH_STATE_SUCCEEDED", 2, inlined(items));
+    both["metadata"]["output"] = inlined(Json::array({keyed("0", text_response("{\"copy\": 1}"))}));
     both["metadata"]["output"]["@type"] = "GenerateContentBatchOutput";
-    const Json read = llmbatch::detail::parse_gemini_operation_text(both.dump());
-    CHECK(read["response"] == both["response"]);
-    CHECK(read["metadata"]["output"] == Json{{"@type", "GenerateContentBatchOutput"}});
+    const auto text = [](const Json& op) { return std::make_shared<const std::string>(op.dump(2)); };
+    auto split = llmbatch::detail::split_gemini_operation(text(both));
+    REQUIRE(split.results);
+    CHECK(Json::parse(split.results.json) == items);
+    Json expected = both;
+    expected["response"]["inlinedResponses"]["inlinedResponses"] = Json::array();
+    expected["metadata"]["output"]["inlinedResponses"]["inlinedResponses"] = Json::array();
+    CHECK(split.op == expected);  // everything else as it came
+    // The results' text lies inside the reply's, which the split shares rather than copies.
+    const char* body = split.results.text->data();
+    CHECK((split.results.json.data() > body && split.results.json.data() < body + split.results.text->size()));
+    // A sole copy under metadata.output is the one read.
     Json sole = both;
     sole.erase("response");
-    CHECK(llmbatch::detail::parse_gemini_operation_text(sole.dump()) == sole);
-    const auto job = llmbatch::detail::parse_gemini_operation(llmbatch::detail::parse_gemini_operation_text(sole.dump()));
+    split = llmbatch::detail::split_gemini_operation(text(sole));
+    REQUIRE(split.results);
+    CHECK(Json::parse(split.results.json)[0]["response"] == text_response("{\"copy\": 1}"));
+    const auto job = llmbatch::detail::parse_gemini_operation(std::move(split.op));
     CHECK(job.results_location == llmbatch::ResultsLocation::inline_);
-    CHECK(llmbatch::detail::parse_gemini_operation_text("{\"name\": ").is_discarded());
+    // No inline results: nothing split off; not JSON: a discarded Operation.
+    split = llmbatch::detail::split_gemini_operation(text(operation("batches/j2", "BATCH_STATE_RUNNING", 1)));
+    CHECK_FALSE(split.results);
+    CHECK(split.op == operation("batches/j2", "BATCH_STATE_RUNNING", 1));
+    CHECK(llmbatch::detail::split_gemini_operation(std::make_shared<const std::string>("{\"name\": ")).op.is_discarded());
+}
+
+TEST_CASE("gemini results: inline results read from text match those read from the parsed Operation") {
+    // Out of order and keyed, one error, one with its key written with escapes.
+    Json items = Json::array();
+    for (int i = 4; i >= 0; --i) items.push_back(keyed(std::to_string(i), text_response("{\"n\": " + std::to_string(i) + "}")));
+    items[1] = {{"error", {{"code", 13}, {"message", "internal"}}}, {"metadata", {{"key", "3"}}}};
+    const std::string escaped_key = R"({"response": )" + text_response("{\"n\": 0}").dump() +
+                                    R"(, "metadata": {"k\u0065y": "\u0030"}})";
+    const std::string array = "[" + items[0].dump() + ", " + items[1].dump() + ",\n" + items[2].dump() + ", " +
+                              items[3].dump() + ", " + escaped_key + "]";
+    const auto read = [](auto&& feed) {
+        std::vector<RequestOutcome> got(5);  // each in its input position
+        const llmbatch::OutcomeSink sink = [&](RequestOutcome&& o) { got.at(o.index) = std::move(o); };
+        llmbatch::FetchOptions options;
+        options.request_count = 5;
+        llmbatch::GeminiResultReader reader("batches/j", options, true, 5, JobState::succeeded, sink);
+        feed(reader);
+        reader.finish();
+        return got;
+    };
+    const auto from_text = read([&](llmbatch::GeminiResultReader& r) { r.read_inline_text(array); });
+    Json holder = {{"inlinedResponses", Json::parse(array)}};
+    const auto from_tree = read([&](llmbatch::GeminiResultReader& r) { r.read_inline(holder); });
+    REQUIRE(from_text.size() == 5);
+    REQUIRE(from_tree.size() == 5);
+    for (std::size_t i = 0; i < 5; ++i) {
+        CAPTURE(i);
+        CHECK(from_text[i].index == i);
+        CHECK(from_text[i].key == std::to_string(i));
+        CHECK(from_text[i].key == from_tree[i].key);
+        CHECK(from_text[i].value == from_tree[i].value);
+        CHECK(from_text[i].raw == from_tree[i].raw);
+        CHECK(from_text[i].ok() == from_tree[i].ok());
+    }
+    CHECK(from_text[0].value == Json{{"n", 0}});
+    CHECK_FALSE(from_text[3].ok());
+    // Malformed text is a bad reply naming what is wrong, never a partial silent read.
+    for (const char* bad : {"[{\"response\": {}}, ", "[{\"response\": tru}]", "{}"}) {
+        CAPTURE(bad);
+        CHECK_THROWS_AS(read([&](llmbatch::GeminiResultReader& r) { r.read_inline_text(bad); }), llmbatch::ProviderError);
+    }
 }
 
 TEST_CASE("gemini results: a results file streamed in tiny pieces is joined on key, in input order, with usage") {

@@ -98,6 +98,7 @@ public:
     [[nodiscard]] const ResultOrder& order() const noexcept { return order_; }
     [[nodiscard]] const std::string& job() const noexcept { return job_; }
     [[nodiscard]] JobState state() const noexcept { return state_; }
+    [[nodiscard]] const Redactor& redactor() const noexcept { return redactor_; }
 
 private:
     std::size_t expected_answers_ = 0;

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -19,6 +20,7 @@
 #include <nlohmann/json.hpp>
 
 #include "llmbatch/detail/fast_json.hpp"
+#include "llmbatch/detail/json_scan.hpp"
 #include "llmbatch/detail/json_util.hpp"
 #include "llmbatch/detail/time.hpp"
 #include "llmbatch/error.hpp"
@@ -43,13 +45,19 @@ namespace detail {
 /// The client token at the end of a display name written by `gemini_tagged_display_name`, or "".
 [[nodiscard]] LLMBATCH_DECL std::string gemini_client_token(std::string_view display);
 
-/// Where a finished inline job's Operation holds its results a second time (the first is
-/// `response.inlinedResponses`).
-inline constexpr std::array<std::string_view, 3> gemini_results_copy = {"metadata", "output", "inlinedResponses"};
+/// An Operation read from a reply's text, its inline results left as text.
+struct GeminiOperationText {
+    /// The Operation without its inline results (their arrays, under `response` and under
+    /// `metadata.output`, are left empty and never built); discarded when the text is not JSON.
+    nlohmann::json op;
+    /// The results of the copy under `response`, else of the one under `metadata.output`.
+    InlineResultsText results;
+};
 
-/// An Operation's text parsed as JSON (a discarded value when it is not), without the second
-/// copy of inline results when `response` holds them: that copy is neither built nor kept.
-[[nodiscard]] LLMBATCH_DECL nlohmann::json parse_gemini_operation_text(std::string_view text);
+/// Splits a reply holding an Operation into the Operation and the text of its inline results,
+/// which stays in `body` (shared, not copied). The results are only checked to be well nested
+/// here; each is parsed when read.
+[[nodiscard]] LLMBATCH_DECL GeminiOperationText split_gemini_operation(std::shared_ptr<const std::string> body);
 
 /// Translates an Operation (from create, get or list) into a `BatchJob`; `raw` keeps it whole
 /// (moved in, not copied, when given an rvalue).
@@ -94,6 +102,12 @@ public:
             join_.emit(outcome_of(std::move(item), (*plan)[i], std::move(key)));
         }
     }
+
+    /// Reads inline results kept as text (`BatchJob::inline_results`), one result parsed at a
+    /// time, in the order `read_inline` would give them.
+    /// @throws ProviderError when the text is not an array of JSON values, or only some items
+    ///         carry a key.
+    LLMBATCH_DECL void read_inline_text(std::string_view array);
 
     /// Reads the next piece of a responses file (`{"key": ..., "response"|"error": ...}` lines).
     void feed(std::string_view chunk) {

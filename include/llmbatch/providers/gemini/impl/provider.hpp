@@ -13,6 +13,7 @@
 #include <filesystem>
 #include <functional>
 #include <initializer_list>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -77,7 +78,7 @@ auto GeminiProvider<Transport, ClockT>::input_file_line(
 
 template <class Transport, Clock ClockT>
 auto GeminiProvider<Transport, ClockT>::get_batch_job(const std::string& job_name) -> BatchJob {
-    return session_.redact_job(parse_operation(get_operation("batches/" + job_id(job_name))));
+    return read_job("batches/" + job_id(job_name));
 }
 
 template <class Transport, Clock ClockT>
@@ -197,7 +198,9 @@ auto GeminiProvider<Transport, ClockT>::stream_from(
     check_fetchable(job, full);
     GeminiResultReader reader(full, options, config_.generation.filter_json, job.counts.total, job.state, sink,
                              session_.redactor());
-    if (auto* inlined = inline_results(job.raw)) {
+    if (job.inline_results) {
+        reader.read_inline_text(job.inline_results.json);
+    } else if (auto* inlined = inline_results(job.raw)) {
         reader.read_inline(*inlined);
     } else if (job.results_location == ResultsLocation::file) {
         std::size_t bytes = 0;
@@ -315,9 +318,17 @@ auto GeminiProvider<Transport, ClockT>::job_id(const std::string& job_name) -> s
 }
 
 template <class Transport, Clock ClockT>
-auto GeminiProvider<Transport, ClockT>::get_operation(const std::string& full) -> Json {
-    return session_.call("GET", api_url(full), {}, "get batch job " + full, Idempotency::idempotent,
-                         detail::parse_gemini_operation_text);
+auto GeminiProvider<Transport, ClockT>::read_job(const std::string& full) -> BatchJob {
+    const std::string what = "get batch job " + full;
+    HttpResponse reply = session_.exchange(HttpRequest{"GET", api_url(full), {}, {}}, what);
+    if (reply.body.empty()) return session_.redact_job(parse_operation(Json::object()));
+    const auto body = std::make_shared<const std::string>(session_.redact(std::move(reply.body)));
+    auto split = detail::split_gemini_operation(body);
+    if (split.op.is_discarded())
+        throw Session::bad_reply(what, fmt::format("the body is not JSON: {}", detail::excerpt(*body, 120)));
+    BatchJob job = session_.redact_job(parse_operation(std::move(split.op)));
+    if (job.results_location == ResultsLocation::inline_) job.inline_results = std::move(split.results);
+    return job;
 }
 
 template <class Transport, Clock ClockT>

@@ -3,10 +3,13 @@
 /// The definitions of `llmbatch/providers/gemini/results.hpp`: included by it (header-only), or compiled once in
 /// `<llmbatch/src.hpp>` (`LLMBATCH_SEPARATE_COMPILATION`).
 
+#include <algorithm>
 #include <array>
 #include <chrono>
+#include <deque>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -16,6 +19,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 #include "llmbatch/detail/fast_json.hpp"
+#include "llmbatch/detail/json_scan.hpp"
 #include "llmbatch/detail/json_util.hpp"
 #include "llmbatch/detail/time.hpp"
 #include "llmbatch/error.hpp"
@@ -49,11 +53,34 @@ LLMBATCH_DECL std::string gemini_client_token(std::string_view display) {
     return client_token_valid(token) ? std::string(token) : std::string();
 }
 
-LLMBATCH_DECL nlohmann::json parse_gemini_operation_text(std::string_view text) {
-    bool skipped = false;
-    nlohmann::json op = parse_json_without(text, gemini_results_copy, &skipped);
-    if (skipped && !find_path(op, {"response", "inlinedResponses"})) return parse_json(text);  // the only copy
-    return op;
+LLMBATCH_DECL GeminiOperationText split_gemini_operation(std::shared_ptr<const std::string> body) {
+    static constexpr std::array<std::string_view, 3> in_response = {"response", "inlinedResponses", "inlinedResponses"};
+    static constexpr std::array<std::string_view, 4> in_metadata = {"metadata", "output", "inlinedResponses",
+                                                                    "inlinedResponses"};
+    static constexpr std::array<KeyPath, 2> paths = {KeyPath(in_response), KeyPath(in_metadata)};
+    const std::string_view text = *body;
+    // The results' arrays (the copy under `response` first), left out of the Operation.
+    std::vector<std::string_view> arrays;
+    for (const auto& found : json_values_at(text, paths))
+        if (found && found->front() == '[') arrays.push_back(*found);
+    GeminiOperationText out;
+    if (arrays.empty()) {
+        out.op = parse_json(text);
+        return out;
+    }
+    const std::string_view results = arrays.front();
+    std::sort(arrays.begin(), arrays.end(), [](std::string_view a, std::string_view b) { return a.data() < b.data(); });
+    std::string rest;
+    const char* from = text.data();
+    for (const auto array : arrays) {
+        rest.append(from, array.data());
+        rest += "[]";
+        from = array.data() + array.size();
+    }
+    rest.append(from, text.data() + text.size());
+    out.op = parse_json(rest);
+    out.results = {std::move(body), results};
+    return out;
 }
 
 LLMBATCH_DECL BatchJob parse_gemini_operation(nlohmann::json op) {
@@ -107,5 +134,34 @@ LLMBATCH_DECL BatchJob parse_gemini_operation(nlohmann::json op) {
 }
 
 }  // namespace detail
+
+LLMBATCH_DECL void GeminiResultReader::read_inline_text(std::string_view array) {
+    static constexpr std::array<std::string_view, 2> key_at = {"metadata", "key"};
+    static constexpr std::array<detail::KeyPath, 1> key_path = {detail::KeyPath(key_at)};
+    std::vector<std::string_view> items;
+    std::vector<std::string_view> keys;
+    std::deque<std::string> unescaped;  // keys written with escapes, decoded
+    const bool whole = detail::for_each_json_element(array, [&](std::string_view item) {
+        items.push_back(item);
+        std::string_view key;
+        if (const auto found = detail::json_values_at(item, key_path).front(); found && found->front() == '"') {
+            if (found->find('\\') == std::string_view::npos) key = found->substr(1, found->size() - 2);
+            else if (auto decoded = detail::json_string_of(*found)) key = unescaped.emplace_back(std::move(*decoded));
+        }
+        keys.push_back(key);
+    });
+    if (!whole) throw join_.bad_reply("the inline results are not a JSON array");
+    const auto plan = plan_order(keys, keys_, join_.order().size());
+    if (!plan) throw join_.bad_reply("cannot restore the input order: only some results carry a key");
+    const Redactor& redactor = join_.redactor();
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        Json item = detail::parse_json(items[i]);
+        if (item.is_discarded()) throw join_.bad_reply(fmt::format("inline result {} is not JSON", i + 1));
+        // The reply's text was redacted as a whole: a key written with escapes is found decoded.
+        if (items[i].find("\\u") != std::string_view::npos) redactor.redact_strings(item);
+        (void)join_.order().mark((*plan)[i]);
+        join_.emit(outcome_of(std::move(item), (*plan)[i], std::string(keys[i])));
+    }
+}
 
 }  // namespace llmbatch
