@@ -14,8 +14,12 @@
 // through libcurl (answers parsed by filter_json, put in input order) is timed against libcurl
 // alone getting the same reply, and against that plus a bare `nlohmann::json::parse` of it. No
 // side offers a compressed encoding (on loopback it would cost more than it saves).
+//
+// With `--serve-inline N DIR`: serves that inline job, of N requests, for the SDK comparison
+// (tests/bench/sdk_compare) until standard input closes (see serve_inline).
 #include <llmbatch/providers/gemini.hpp>
 #include <llmbatch/result_store.hpp>
+#include <llmbatch/tracking.hpp>
 #include <llmbatch/testing/emulator_server.hpp>
 #include <llmbatch/testing/gemini_emulator.hpp>
 #include <llmbatch/testing/manual_clock.hpp>
@@ -74,6 +78,7 @@ struct JobShape {
     });
     llmbatch::GeminiConfig config;
     config.api_key = "bench-key";
+    if (!shape.results_file) config.max_inline_bytes = std::size_t{1} << 31;  // inline whatever its size
     llmbatch::GeminiProvider<GeminiEmulator, ManualClock> local(config, emulator, clock);
     llmbatch::BatchPayload payload;
     for (std::size_t i = 0; i < shape.requests; ++i) payload.push_back({"Classify: item " + std::to_string(i)});
@@ -100,7 +105,10 @@ struct JobShape {
         emulator.send({"GET", fmt::format("{}/{}/{}", config.base_url, config.api_version, job), {{"x-goog-api-key", "bench-key"}}, {}});
     httplib::Server fixed;
     fixed.set_tcp_nodelay(true);
-    fixed.Get(".*", [&](const httplib::Request&, httplib::Response& res) { res.set_content(reply.body, "application/json"); });
+    // With a charset (as the API sends it), cpp-httplib compresses nothing, whatever the client offers.
+    fixed.Get(".*", [&](const httplib::Request&, httplib::Response& res) {
+        res.set_content(reply.body, "application/json; charset=UTF-8");
+    });
     const int port = fixed.bind_to_any_port("127.0.0.1");
     tell(port);
     fixed.listen_after_bind();
@@ -337,10 +345,49 @@ int inline_fetch() {
     return fetched_ok == requests && bare_count == requests ? 0 : 1;
 }
 
+/// `--serve-inline N DIR`: serves the inline job of `inline_fetch` with N requests (its reply
+/// rendered once) until this process's standard input closes, for clients outside it (the SDK
+/// comparison). Writes DIR/base_url and DIR/job, and DIR/jobs.json: the job tracked for the
+/// llmbatch tool (source `bench`, keys "0".."N-1").
+int serve_inline(const std::string& count, const std::filesystem::path& dir) {
+    const std::size_t requests = std::strtoul(count.c_str(), nullptr, 10);
+    if (requests == 0) {
+        fmt::print(stderr, "--serve-inline: the number of requests must be a positive integer, not '{}'\n", count);
+        return 2;
+    }
+    const auto served = start_emulator({requests, 1'400, false, true});
+    if (!served) return 2;
+    std::filesystem::create_directories(dir);
+    llmbatch::TrackedJob tracked;
+    tracked.provider = "gemini";
+    tracked.job_name = served->job;
+    tracked.source = "bench";
+    tracked.created_at = std::chrono::system_clock::now();
+    for (std::size_t i = 0; i < requests; ++i) tracked.request_keys.push_back(std::to_string(i));
+    llmbatch::JobTracker(dir / "jobs.json", dir / "state.json").add(std::move(tracked));
+    const auto write = [&](const char* name, const std::string& text) {
+        std::FILE* f = std::fopen((dir / name).c_str(), "w");
+        if (f == nullptr) return false;
+        const bool ok = std::fputs(text.c_str(), f) >= 0;
+        return std::fclose(f) == 0 && ok;
+    };
+    int rc = 0;
+    if (write("job", served->job + "\n") && write("base_url", served->base + "\n")) {
+        char buffer[256];
+        while (std::fread(buffer, 1, sizeof buffer, stdin) > 0) {
+        }
+    } else {
+        rc = 1;
+    }
+    stop_emulator(*served);
+    return rc;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
     const std::string arg = argc > 1 ? argv[1] : "";
     if (arg == "--inline") return inline_fetch();
+    if (arg == "--serve-inline" && argc == 4) return serve_inline(argv[2], argv[3]);
     return results_file_fetch(arg);
 }

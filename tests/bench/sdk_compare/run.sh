@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Compares llmbatch with the official JavaScript SDK (@google/genai) on one finished Gemini batch
-# job with inline results, served by emulator_server over loopback: the wall time and peak RSS of
+# job with inline results, served over loopback (by llmbatch_stream_bench --serve-inline, its reply
+# rendered once and then served as it is): the wall time and peak RSS of
 # `llmbatch fetch` (which parses each answer as JSON and saves the results) and of sdk_fetch.mjs
 # (batches.get, then JSON.parse of each answer). Not part of the test suite; see README.md.
 #
-#   tests/bench/sdk_compare/run.sh [-n N] [--repeat R] [--emulator-server PATH] [--llmbatch PATH]
+#   tests/bench/sdk_compare/run.sh [-n N] [--repeat R] [--stream-bench PATH] [--llmbatch PATH]
 #
 # Environment (the options win): N (requests, default 10000), REPEAT (runs of each side, default 3),
-# EMULATOR_SERVER, LLMBATCH (default: ../../../build/examples/... from this folder),
+# STREAM_BENCH, LLMBATCH (default: ../../../build/... from this folder),
 # SDK_PACKAGE (default @google/genai; e.g. @google/genai@1.30.0), MEASURE (auto, time or python),
 # KEEP_TMP=1 (keep the temporary folder and say where it is).
 set -euo pipefail
@@ -17,19 +18,19 @@ build=$(cd "$here/../../.." && pwd)/build
 
 n=${N:-10000}
 repeat=${REPEAT:-3}
-emulator_server=${EMULATOR_SERVER:-$build/examples/emulator_server}
+stream_bench=${STREAM_BENCH:-$build/tests/bench/llmbatch_stream_bench}
 llmbatch=${LLMBATCH:-$build/examples/llmbatch/llmbatch}
 sdk_package=${SDK_PACKAGE:-@google/genai}
 measure=${MEASURE:-auto}
 
 usage() {
     cat <<EOF
-usage: $(basename "$0") [-n N] [--repeat R] [--emulator-server PATH] [--llmbatch PATH]
+usage: $(basename "$0") [-n N] [--repeat R] [--stream-bench PATH] [--llmbatch PATH]
   -n, --requests N        prompts in the one batch job (default 10000)
   --repeat R              runs of each side; the medians are printed (default 3)
-  --emulator-server PATH  the emulator_server binary (default $build/examples/emulator_server)
+  --stream-bench PATH     the llmbatch_stream_bench binary (default $build/tests/bench/llmbatch_stream_bench)
   --llmbatch PATH         the llmbatch binary (default $build/examples/llmbatch/llmbatch)
-Environment: N, REPEAT, EMULATOR_SERVER, LLMBATCH, SDK_PACKAGE, MEASURE=auto|time|python, KEEP_TMP=1.
+Environment: N, REPEAT, STREAM_BENCH, LLMBATCH, SDK_PACKAGE, MEASURE=auto|time|python, KEEP_TMP=1.
 EOF
 }
 
@@ -39,7 +40,7 @@ while (($#)); do
     case $1 in
         -n|--requests) n=${2:?}; shift 2 ;;
         --repeat) repeat=${2:?}; shift 2 ;;
-        --emulator-server) emulator_server=${2:?}; shift 2 ;;
+        --stream-bench) stream_bench=${2:?}; shift 2 ;;
         --llmbatch) llmbatch=${2:?}; shift 2 ;;
         -h|--help) usage; exit 0 ;;
         *) usage >&2; exit 2 ;;
@@ -48,7 +49,7 @@ done
 
 [[ $n =~ ^[1-9][0-9]*$ ]] || die "the number of requests must be a positive integer, not '$n'"
 [[ $repeat =~ ^[1-9][0-9]*$ ]] || die "--repeat must be a positive integer, not '$repeat'"
-[[ -x $emulator_server ]] || die "no emulator_server at $emulator_server (build it, or pass --emulator-server)"
+[[ -x $stream_bench ]] || die "no llmbatch_stream_bench at $stream_bench (configure with -Dbenchmarks=true and build it, or pass --stream-bench)"
 [[ -x $llmbatch ]] || die "no llmbatch at $llmbatch (build it, or pass --llmbatch)"
 for tool in node npm python3; do
     command -v "$tool" >/dev/null || die "$tool is needed"
@@ -62,11 +63,13 @@ case $measure in
 esac
 
 tmp=$(mktemp -d "${TMPDIR:-/tmp}/sdk_compare.XXXXXX")
-emulator_pid=
+server_pid=
 cleanup() {
-    if [[ -n $emulator_pid ]] && kill -0 "$emulator_pid" 2>/dev/null; then
-        kill "$emulator_pid" 2>/dev/null || true
-        wait "$emulator_pid" 2>/dev/null || true
+    if [[ -n $server_pid ]]; then
+        exec 3>&- || true  # its standard input closes: it stops its server and exits
+        for _ in $(seq 50); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
+        kill "$server_pid" 2>/dev/null || true
+        wait "$server_pid" 2>/dev/null || true
     fi
     if [[ ${KEEP_TMP:-0} == 1 ]]; then
         echo "sdk_compare: kept $tmp" >&2
@@ -110,7 +113,7 @@ sdk_version=$(node -p 'require(process.argv[1]).version' "$tmp/sdk/node_modules/
 export no_proxy="127.0.0.1,localhost${no_proxy:+,$no_proxy}" NO_PROXY="127.0.0.1,localhost${NO_PROXY:+,$NO_PROXY}"
 export GEMINI_API_KEY=sdk-compare-dummy-key
 
-# A small HTTP client for the emulator: python3 http METHOD URL [BODY] prints the reply's body.
+# A small HTTP client: python3 http METHOD URL [BODY] prints the reply's body.
 http_py='
 import sys, urllib.request
 method, url = sys.argv[1], sys.argv[2]
@@ -122,68 +125,41 @@ with urllib.request.urlopen(req, timeout=600) as r:
 '
 http() { python3 -c "$http_py" "$@"; }
 
-# ---- the emulator ------------------------------------------------------------------------------------
-"$emulator_server" --port 0 --port-file "$tmp/port" >"$tmp/emulator.log" 2>&1 &
-emulator_pid=$!
-for _ in $(seq 100); do
-    [[ -s $tmp/port ]] && break
-    kill -0 "$emulator_pid" 2>/dev/null || { cat "$tmp/emulator.log" >&2; die "emulator_server stopped"; }
+# ---- the served job ----------------------------------------------------------------------------------
+# llmbatch_stream_bench makes one finished job of N requests with ~1.5 KB answers, answered out of
+# order, renders its reply once and serves it as it is until its standard input (a FIFO held open
+# here) closes; it writes the job, tracked for llmbatch, into its folder.
+mkfifo "$tmp/hold"
+"$stream_bench" --serve-inline "$n" "$tmp/served" <"$tmp/hold" >"$tmp/served.log" 2>&1 &
+server_pid=$!
+exec 3>"$tmp/hold"
+echo "Making and rendering one finished job of $n requests..."
+for _ in $(seq 6000); do
+    [[ -s $tmp/served/base_url ]] && break
+    kill -0 "$server_pid" 2>/dev/null || { cat "$tmp/served.log" >&2; die "llmbatch_stream_bench --serve-inline stopped"; }
     sleep 0.1
 done
-[[ -s $tmp/port ]] || die "emulator_server did not say its port"
-base_url="http://127.0.0.1:$(tr -d '[:space:]' <"$tmp/port")"
-
-# ---- one job of N prompts, created by llmbatch ------------------------------------------------------
-# Short prompts over a few subjects (the emulator's answers name a category); kept short so the job
-# stays inline (the whole create request under 20 MB: up to about 78,000 requests).
-python3 - "$n" "$tmp/prompts.jsonl" <<'EOF'
-import json, sys
-n, path = int(sys.argv[1]), sys.argv[2]
-subjects = ["history", "french", "physics", "art", "cooking"]
-with open(path, "w") as f:
-    for i in range(n):
-        f.write(json.dumps({"source": "bench", "prompt": f"Classify: {subjects[i % len(subjects)]} {i}"}) + "\n")
-EOF
-
+[[ -s $tmp/served/base_url ]] || die "llmbatch_stream_bench did not say its address"
+base_url=$(tr -d '[:space:]' <"$tmp/served/base_url")
+job=$(tr -d '[:space:]' <"$tmp/served/job")
 common=(--provider gemini --base-url "$base_url")
-mkdir -p "$tmp/create"
-echo "Creating one job of $n requests with llmbatch at $base_url..."
-"$llmbatch" --json "${common[@]}" --tracking-file "$tmp/create/jobs.json" --state-file "$tmp/create/state.json" \
-    --output-dir "$tmp/create/results" create --prompts "$tmp/prompts.jsonl" --batch-size "$n" \
-    >"$tmp/create.json" 2>"$tmp/create.err" || { cat "$tmp/create.err" "$tmp/create.json" >&2; die "llmbatch create failed"; }
-job=$(python3 - "$tmp/create.json" <<'EOF'
-import json, sys
-jobs = json.load(open(sys.argv[1]))["jobs"]
-assert len(jobs) == 1 and jobs[0]["outcome"] == "created", jobs
-print(jobs[0]["job_name"])
-EOF
-) || die "llmbatch create did not create exactly one job (see $tmp/create.json)"
 
-# Virtual time: an hour is well past the emulator's pending and running phases.
-http POST "$base_url/_emulator/advance" '{"seconds": 3600}' >/dev/null
-
-# The job must have finished with inline results (an input over the inline limit is uploaded as a
-# file, and its results then come as a file too: another comparison).
+# The job must have finished with inline results.
 http GET "$base_url/v1beta/$job" >"$tmp/job.json"
 python3 - "$tmp/job.json" "$n" <<'EOF' || die "the job is not a finished inline job of $n requests"
 import json, sys
 op, n = json.load(open(sys.argv[1])), int(sys.argv[2])
-meta = op.get("metadata", {})
-state = meta.get("state")
+state = op.get("metadata", {}).get("state")
 if state != "BATCH_STATE_SUCCEEDED":
     sys.exit(f"sdk_compare: the job is {state}, not BATCH_STATE_SUCCEEDED")
-output = meta.get("output", {})
-if "inlinedResponses" not in output:
-    sys.exit(f"sdk_compare: the job's results are not inline ({sorted(output)}); {n} requests are over the "
-             "20 MB inline limit of a create, so llmbatch sent them as a file. Use fewer requests.")
-got = len(output["inlinedResponses"].get("inlinedResponses", []))
+got = len(op.get("response", {}).get("inlinedResponses", {}).get("inlinedResponses", []))
 if got != n:
     sys.exit(f"sdk_compare: the job holds {got} inline responses, not {n}")
 EOF
 job_bytes=$(wc -c <"$tmp/job.json")
 rm -f "$tmp/job.json"
-cp "$tmp/create/jobs.json" "$tmp/jobs.snapshot.json"
-if [[ -f $tmp/create/state.json ]]; then cp "$tmp/create/state.json" "$tmp/state.snapshot.json"; fi
+cp "$tmp/served/jobs.json" "$tmp/jobs.snapshot.json"
+if [[ -f $tmp/served/state.json ]]; then cp "$tmp/served/state.json" "$tmp/state.snapshot.json"; fi
 
 # ---- measuring ---------------------------------------------------------------------------------------
 # run_measured PREFIX CMD...: runs CMD with stdout to PREFIX.out and stderr to PREFIX.err, and writes
@@ -254,7 +230,7 @@ run_sdk() {
     python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))["parsed"])' "$dir/run.out" >"$dir/parsed"
 }
 
-# An untimed warm-up of each side (the page cache, the emulator's first render of the job).
+# An untimed warm-up of each side (the page cache).
 echo "Warming up..."
 run_llmbatch warmup
 run_sdk warmup
