@@ -37,13 +37,9 @@ public:
     Redactor() = default;
     explicit Redactor(std::string secret) : secret_(std::move(secret)) {}
 
-    /// `text` with every occurrence of the secret replaced.
-    [[nodiscard]] std::string operator()(std::string text) const {
-        if (secret_.size() < 4) return text;
-        for (auto pos = text.find(secret_); pos != std::string::npos; pos = text.find(secret_, pos + mark.size()))
-            text.replace(pos, secret_.size(), mark);
-        return text;
-    }
+    /// `text` with every occurrence of the secret replaced, in place and in one pass whatever the
+    /// number of occurrences (a whole reply may hold many).
+    [[nodiscard]] LLMBATCH_DECL std::string operator()(std::string text) const;
 
     /// Redacts every string (values and object keys) of `json` in place, walking it without
     /// recursion.
