@@ -20,13 +20,14 @@ namespace detail {
                return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
            });
 }
-/// True when `id` cannot alter a URL path it is put in: 1 to `max_size` ASCII letters, digits,
-/// `-`, `_` and `.`, and neither `.` nor `..`.
-[[nodiscard]] constexpr bool is_path_safe_id(std::string_view id, std::size_t max_size) noexcept {
+/// True when `id` cannot alter a URL path it is put in: 1 to `max_size` ASCII letters, digits
+/// and characters of `others` (by default `-`, `_` and `.`), and neither `.` nor `..`.
+[[nodiscard]] constexpr bool is_path_safe_id(std::string_view id, std::size_t max_size,
+                                             std::string_view others = "-_.") noexcept {
     if (id.empty() || id.size() > max_size || id == "." || id == "..") return false;
     for (const char c : id) {
         const bool letter_or_digit = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
-        if (!letter_or_digit && c != '-' && c != '_' && c != '.') return false;
+        if (!letter_or_digit && others.find(c) == std::string_view::npos) return false;
     }
     return true;
 }

@@ -212,6 +212,10 @@ TEST_CASE("is_path_safe_id takes ids that cannot alter a URL path, and nothing e
     for (const char* bad : {"a/b", "a?b", "a#b", "a%2Fb", "a b", "a\\b", "a:b", "caf\xC3\xA9", "a\nb"})
         CHECK_MESSAGE(!is_path_safe_id(bad, 200), bad);
     static_assert(is_path_safe_id("models", 10));
+    // A narrower set, as file ids and Anthropic ids take: no '.'.
+    CHECK(is_path_safe_id("file-ABC_123", 64, "-_"));
+    CHECK_FALSE(is_path_safe_id("file.txt", 64, "-_"));
+    CHECK_FALSE(is_path_safe_id("a/b", 64, "-_"));
 }
 
 }  // TEST_SUITE("unit")

@@ -37,9 +37,7 @@ namespace detail {
 
 /// True for a `custom_id` the API accepts: 1 to 64 characters of `[a-zA-Z0-9_-]`.
 [[nodiscard]] inline bool anthropic_valid_custom_id(std::string_view id) {
-    return !id.empty() && id.size() <= 64 && std::all_of(id.begin(), id.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
-    });
+    return is_path_safe_id(id, 64, "-_");
 }
 
 /// The `custom_id` request `index` with key `key` is submitted under: the key itself when the API
@@ -58,10 +56,7 @@ namespace detail {
 /// `id` checked so it cannot alter a URL path: 1 to 200 letters, digits, `-`, `_`.
 /// @throws InvalidArgument naming `what` otherwise.
 [[nodiscard]] inline std::string anthropic_path_id(std::string_view id, std::string_view what) {
-    const bool ok = !id.empty() && id.size() <= 200 && std::all_of(id.begin(), id.end(), [](char c) {
-        return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
-    });
-    if (!ok) throw InvalidArgument(fmt::format("'{}' is not {}", excerpt(id, 80), what));
+    if (!is_path_safe_id(id, 200, "-_")) throw InvalidArgument(fmt::format("'{}' is not {}", excerpt(id, 80), what));
     return std::string(id);
 }
 

@@ -28,10 +28,7 @@ namespace detail {
 
 LLMBATCH_DECL std::string gemini_file_id(std::string_view file) {
     if (file.rfind("files/", 0) == 0) file.remove_prefix(6);
-    const bool ok = !file.empty() && file.size() <= 128 && std::all_of(file.begin(), file.end(), [](char c) {
-                        return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
-                    });
-    if (!ok) throw InvalidArgument(fmt::format("'{}' is not a Gemini file name (expected files/<id>)", excerpt(file, 80)));
+    if (!is_path_safe_id(file, 128, "-_")) throw InvalidArgument(fmt::format("'{}' is not a Gemini file name (expected files/<id>)", excerpt(file, 80)));
     return std::string(file);
 }
 
