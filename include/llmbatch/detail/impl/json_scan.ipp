@@ -69,23 +69,16 @@ struct Finder {
             if (start >= text.size() || text[start] != ':') return npos;
             start = json_skip_space(text, start + 1);
             if (start >= text.size()) return npos;
-            std::vector<std::size_t> deeper;
-            bool ends_here = false;
+            std::vector<std::size_t> ending;  // the paths this key completes
+            std::vector<std::size_t> deeper;  // the paths that go on inside its value
             for (const std::size_t p : active) {
                 if (!key_is(key, paths[p][depth])) continue;
-                if (paths[p].size() == depth + 1) {
-                    ends_here = true;
-                } else {
-                    found[p].reset();  // a repeated key: only the last one's value counts
-                    deeper.push_back(p);
-                }
+                found[p].reset();  // a repeated key: only the last one's value counts
+                (paths[p].size() == depth + 1 ? ending : deeper).push_back(p);
             }
             const std::size_t end = value(start, depth + 1, deeper);
             if (end == npos) return npos;
-            if (ends_here)
-                for (const std::size_t p : active)
-                    if (paths[p].size() == depth + 1 && key_is(key, paths[p][depth]))
-                        found[p] = text.substr(start, end - start);
+            for (const std::size_t p : ending) found[p] = text.substr(start, end - start);
             at = json_skip_space(text, end);
             if (at < text.size() && text[at] == ',') {
                 at = json_skip_space(text, at + 1);
