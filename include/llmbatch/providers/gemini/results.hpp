@@ -89,17 +89,12 @@ public:
             const Json* key = detail::find_path(item, {"metadata", "key"});
             keys.push_back(key && key->is_string() ? std::string_view(key->get_ref<const std::string&>()) : std::string_view{});
         }
-        const auto plan = plan_order(keys, keys_, join_.order().size());
-        if (!plan)
-            throw detail::gemini_bad_reply("fetch results of " + join_.job(),
-                                           "cannot restore the input order: only some results carry a key");
+        const auto plan = inline_order(keys);
         for (std::size_t i = 0; i < list->size(); ++i) {
-            (void)join_.order().mark((*plan)[i]);
-            std::string key(keys[i]);
             Json item;
             if constexpr (consume) item = std::move((*list)[i]);
             else item = (*list)[i];
-            join_.emit(outcome_of(std::move(item), (*plan)[i], std::move(key)));
+            emit_inline(std::move(item), plan[i], std::string(keys[i]));
         }
     }
 
@@ -123,6 +118,23 @@ public:
     void finish() { join_.finish(); }
 
 private:
+    /// The input position of each inline item, by its key (empty when it has none).
+    /// @throws ProviderError when only some items carry a key.
+    [[nodiscard]] std::vector<std::size_t> inline_order(const std::vector<std::string_view>& keys) const {
+        auto plan = plan_order(keys, keys_, join_.order().size());
+        if (!plan) throw inline_bad_reply("cannot restore the input order: only some results carry a key");
+        return std::move(*plan);
+    }
+    /// The error for inline results that are not what the API documents.
+    [[nodiscard]] ProviderError inline_bad_reply(std::string_view why) const {
+        return detail::gemini_bad_reply("fetch results of " + join_.job(), why);
+    }
+    /// Hands inline item `item`, placed at input position `index`, to the sink as an outcome.
+    void emit_inline(Json item, std::size_t index, std::string key) {
+        (void)join_.order().mark(index);
+        join_.emit(outcome_of(std::move(item), index, std::move(key)));
+    }
+
     void read_line(std::string_view line, std::size_t number) {
         Json parsed = detail::parse_json(line);
         if (parsed.is_discarded() || !parsed.is_object())

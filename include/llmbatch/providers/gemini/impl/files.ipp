@@ -28,7 +28,8 @@ namespace detail {
 
 LLMBATCH_DECL std::string gemini_file_id(std::string_view file) {
     if (file.rfind("files/", 0) == 0) file.remove_prefix(6);
-    if (!is_path_safe_id(file, 128, "-_")) throw InvalidArgument(fmt::format("'{}' is not a Gemini file name (expected files/<id>)", excerpt(file, 80)));
+    if (!is_path_safe_id(file, 128, "-_"))
+        throw InvalidArgument(fmt::format("'{}' is not a Gemini file name (expected files/<id>)", excerpt(file, 80)));
     return std::string(file);
 }
 

@@ -150,17 +150,14 @@ LLMBATCH_DECL void GeminiResultReader::read_inline_text(std::string_view array) 
         }
         keys.push_back(key);
     });
-    if (!whole) throw join_.bad_reply("the inline results are not a JSON array");
-    const auto plan = plan_order(keys, keys_, join_.order().size());
-    if (!plan) throw join_.bad_reply("cannot restore the input order: only some results carry a key");
-    const Redactor& redactor = join_.redactor();
+    if (!whole) throw inline_bad_reply("the inline results are not a JSON array");
+    const auto plan = inline_order(keys);
     for (std::size_t i = 0; i < items.size(); ++i) {
         Json item = detail::parse_json(items[i]);
-        if (item.is_discarded()) throw join_.bad_reply(fmt::format("inline result {} is not JSON", i + 1));
+        if (item.is_discarded()) throw inline_bad_reply(fmt::format("inline result {} is not JSON", i + 1));
         // The reply's text was redacted as a whole: a key written with escapes is found decoded.
-        if (items[i].find("\\u") != std::string_view::npos) redactor.redact_strings(item);
-        (void)join_.order().mark((*plan)[i]);
-        join_.emit(outcome_of(std::move(item), (*plan)[i], std::string(keys[i])));
+        if (items[i].find("\\u") != std::string_view::npos) join_.redactor().redact_strings(item);
+        emit_inline(std::move(item), plan[i], std::string(keys[i]));
     }
 }
 
