@@ -18,6 +18,7 @@
 // With `--serve-inline N DIR`: serves that inline job, of N requests, for the SDK comparison
 // (tests/bench/sdk_compare) until standard input closes (see serve_inline).
 #include <llmbatch/providers/gemini.hpp>
+#include <llmbatch/detail/file_io.hpp>
 #include <llmbatch/result_store.hpp>
 #include <llmbatch/tracking.hpp>
 #include <llmbatch/testing/emulator_server.hpp>
@@ -31,6 +32,7 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <exception>
 #include <filesystem>
 #include <optional>
 #include <string>
@@ -61,6 +63,9 @@ struct JobShape {
     bool results_file = true;      // else inline
     bool out_of_order = false;
 };
+
+/// The inline job of `--inline` and `--serve-inline`: `requests` ~1.5 KB answers, out of order.
+JobShape inline_job(std::size_t requests) { return {requests, 1'400, false, true}; }
 
 /// The child: the emulator, holding a finished job of `shape` made in this process (so the
 /// parent's memory says only what the fetch takes). Writes the port and the job name to
@@ -297,7 +302,7 @@ int results_file_fetch(const std::string& tool) {
 int inline_fetch() {
     const char* n_env = std::getenv("LLMBATCH_BENCH_REQUESTS");
     const std::size_t requests = n_env ? std::strtoul(n_env, nullptr, 10) : 10'000;
-    const auto served = start_emulator({requests, 1'400, false, true});
+    const auto served = start_emulator(inline_job(requests));
     if (!served) return 2;
     llmbatch::GeminiConfig config;
     config.api_key = "bench-key";
@@ -355,28 +360,25 @@ int serve_inline(const std::string& count, const std::filesystem::path& dir) {
         fmt::print(stderr, "--serve-inline: the number of requests must be a positive integer, not '{}'\n", count);
         return 2;
     }
-    const auto served = start_emulator({requests, 1'400, false, true});
+    const auto served = start_emulator(inline_job(requests));
     if (!served) return 2;
-    std::filesystem::create_directories(dir);
-    llmbatch::TrackedJob tracked;
-    tracked.provider = "gemini";
-    tracked.job_name = served->job;
-    tracked.source = "bench";
-    tracked.created_at = std::chrono::system_clock::now();
-    for (std::size_t i = 0; i < requests; ++i) tracked.request_keys.push_back(std::to_string(i));
-    llmbatch::JobTracker(dir / "jobs.json", dir / "state.json").add(std::move(tracked));
-    const auto write = [&](const char* name, const std::string& text) {
-        std::FILE* f = std::fopen((dir / name).c_str(), "w");
-        if (f == nullptr) return false;
-        const bool ok = std::fputs(text.c_str(), f) >= 0;
-        return std::fclose(f) == 0 && ok;
-    };
     int rc = 0;
-    if (write("job", served->job + "\n") && write("base_url", served->base + "\n")) {
+    try {  // the server is stopped whatever happens
+        std::filesystem::create_directories(dir);
+        llmbatch::TrackedJob tracked;
+        tracked.provider = "gemini";
+        tracked.job_name = served->job;
+        tracked.source = "bench";
+        tracked.created_at = std::chrono::system_clock::now();
+        for (std::size_t i = 0; i < requests; ++i) tracked.request_keys.push_back(std::to_string(i));
+        llmbatch::JobTracker(dir / "jobs.json", dir / "state.json").add(std::move(tracked));
+        llmbatch::detail::atomic_write_file(dir / "job", served->job + "\n");
+        llmbatch::detail::atomic_write_file(dir / "base_url", served->base + "\n");
         char buffer[256];
         while (std::fread(buffer, 1, sizeof buffer, stdin) > 0) {
         }
-    } else {
+    } catch (const std::exception& e) {
+        fmt::print(stderr, "--serve-inline: {}\n", e.what());
         rc = 1;
     }
     stop_emulator(*served);
